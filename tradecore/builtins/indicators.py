@@ -1,0 +1,10 @@
+"""Built-in indicators."""
+
+from __future__ import annotations
+
+from tradecore.hookspecs import hookimpl
+
+
+@hookimpl
+def tradecore_indicators():
+    return []

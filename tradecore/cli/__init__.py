@@ -1,0 +1,121 @@
+"""The ``tradecore`` command: global plugin options and lazily loaded command groups.
+
+Built-in commands live one group per module and are imported only when used or listed; plugin
+commands arrive through the ``tradecore_commands`` hook once the global options are known.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from tradecore import __version__
+
+#: command name -> "module:attribute" (kept lazy so --help stays fast)
+BUILTIN_COMMANDS = {
+    "plugins": "tradecore.cli.plugins:plugins",
+    "components": "tradecore.cli.plugins:components",
+    "validate": "tradecore.cli.manifest:validate",
+    "schema": "tradecore.cli.manifest:schema",
+    "run": "tradecore.cli.run:run",
+}
+
+
+class TradecoreGroup(click.Group):
+    """Resolves built-in commands lazily and adds plugin commands after the global options."""
+
+    def _plugin_commands(self, ctx: click.Context) -> None:
+        obj = ctx.ensure_object(dict)
+        if obj.get("plugin_commands_loaded"):
+            return
+        obj["plugin_commands_loaded"] = True
+        runtime = get_runtime(ctx)
+        runtime.manager.call_each("tradecore_commands", cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._plugin_commands(ctx)
+        return sorted(set(BUILTIN_COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in BUILTIN_COMMANDS and name not in self.commands:
+            module, _, attr = BUILTIN_COMMANDS[name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        if name not in self.commands:
+            self._plugin_commands(ctx)
+        return self.commands.get(name)
+
+
+def get_runtime(ctx: click.Context) -> Any:
+    """The process's Runtime, built once from the global options and the environment."""
+    root = ctx.find_root()
+    obj = root.ensure_object(dict)
+    if "runtime" not in obj:
+        from tradecore.runtime import Runtime
+
+        opts = obj.get("options", {})
+        obj["runtime"] = Runtime.from_environment(
+            disable=opts.get("disable", ()), allow=opts.get("only"), strict=opts.get("strict", False),
+            trace=opts.get("trace", False), plugin_dirs=opts.get("plugins_dir", ()),
+            no_plugins=opts.get("no_plugins", False))
+    return obj["runtime"]
+
+
+def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...] | None:
+    names = tuple(n.strip() for v in value for n in v.split(",") if n.strip())
+    return names if (names or param.name != "only") else None
+
+
+@click.group(cls=TradecoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tradecore")
+@click.option("--disable", multiple=True, callback=_split, metavar="NAMES",
+              help="Disable plugins by name (comma-separated; also TRADECORE_DISABLE_PLUGINS).")
+@click.option("--only", multiple=True, callback=_split, metavar="NAMES",
+              help="Load only these plugins besides the built-ins (also TRADECORE_LOAD_PLUGINS).")
+@click.option("--no-plugins", is_flag=True, help="Load built-ins only.")
+@click.option("--plugins-dir", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Also load every *.py in DIR as a plugin (research; also TRADECORE_PLUGINS_DIR).")
+@click.option("--strict", is_flag=True, help="Re-raise plugin failures with their traceback.")
+@click.option("--trace", is_flag=True, help="Log every plugin hook call to stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, **options: Any) -> None:
+    """tradecore: reinforcement-learning research on crypto markets, from one JSON manifest."""
+    ctx.ensure_object(dict)["options"] = options
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors become one line on stderr and exit code 1."""
+    from tradecore.errors import TradecoreError
+
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "-v" in args or "--verbose" in args or "--strict" in args
+    try:
+        code = cli.main(args=args, prog_name="tradecore", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except TradecoreError as exc:
+        if verbose:
+            raise
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            click.echo(f"error: {line}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if verbose:
+            raise
+        from tradecore.plugins import one_line
+
+        click.echo(f"error: {one_line(exc)} (run with --verbose for the traceback)", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,68 @@
+"""``tradecore validate`` and ``tradecore schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from tradecore.cli import get_runtime
+
+DEFAULT_SCHEMA_PATH = Path("configs/schema/manifest.schema.json")
+
+
+@click.command()
+@click.argument("manifest", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
+    """Check MANIFEST: the envelope, then every component's params. Exit 0 when valid."""
+    from tradecore.errors import ManifestError
+
+    runtime = get_runtime(ctx)
+    try:
+        resolved = runtime.resolve(manifest)
+    except ManifestError as exc:
+        if as_json:
+            click.echo(json.dumps({"valid": False, "errors": [i.as_dict() for i in exc.issues]},
+                                  indent=2, default=str))
+        else:
+            for issue in exc.issues:
+                click.echo(f"error: {issue.render()}", err=True)
+            click.echo(f"{manifest}: {len(exc.issues)} error(s)", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps({"valid": True, "resolved": resolved.as_dict()}, indent=2, default=str))
+        return
+    parts = [f"source {resolved.source.spec.name}", f"{len(resolved.indicators)} indicator(s)",
+             f"{len(resolved.reward)} reward term(s)",
+             f"trainer {resolved.trainer.spec.name if resolved.trainer else '-'}",
+             f"backend {resolved.backend.spec.name}"]
+    click.echo(f"ok: {manifest} is valid ({', '.join(parts)})")
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help=f"Write the schema here (editors: {DEFAULT_SCHEMA_PATH}); default stdout.")
+@click.option("--check", is_flag=True, help="Exit 1 when --output differs from a fresh schema.")
+@click.pass_context
+def schema(ctx: click.Context, output: str | None, check: bool) -> None:
+    """JSON Schema of the manifest with every installed component's params."""
+    from tradecore.schema import dumps, manifest_schema
+
+    text = dumps(manifest_schema(get_runtime(ctx).registry))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    path = Path(output)
+    if check:
+        if not path.exists() or path.read_text() != text:
+            click.echo(f"{path} is out of date; regenerate with: tradecore schema -o {path}", err=True)
+            sys.exit(1)
+        click.echo(f"{path} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    click.echo(f"wrote {path}")

@@ -1,0 +1,1 @@
+"""The Gymnasium trading environment. Importing this package stays light (no gymnasium import)."""

@@ -1,0 +1,127 @@
+"""The small runtime interfaces that component factories build.
+
+A spec's ``factory(params)`` returns one of these. They carry plain, typed values between pipeline
+stages (candles -> features -> env -> trainer -> evaluation); nothing reaches back.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+
+@dataclass
+class RunContext:
+    """What every stage may need to know about the run it is part of."""
+
+    lake_root: Path
+    seed: int = 0
+    run_dir: Path | None = None
+    progress: bool = False  # show progress bars (only on a terminal)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("tradecore"))
+
+
+@dataclass(frozen=True)
+class Candles:
+    """OHLCV candles as contiguous float64 numpy arrays, sorted by open time.
+
+    ``time`` holds open times in epoch milliseconds (UTC, aligned to ``timeframe``).
+    """
+
+    time: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    timeframe: str = "1m"
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    @classmethod
+    def from_frame(cls, frame: pl.DataFrame, timeframe: str) -> Candles:
+        """Build from a Polars frame with ``time`` (datetime) and OHLCV columns."""
+        import numpy as np
+        import polars as pl
+
+        times = frame["time"]
+        if times.dtype != pl.Int64:
+            times = times.dt.epoch("ms")
+        arrays = {c: np.ascontiguousarray(frame[c].to_numpy(), dtype=np.float64)
+                  for c in ("open", "high", "low", "close", "volume")}
+        return cls(time=np.ascontiguousarray(times.to_numpy(), dtype=np.int64), timeframe=timeframe, **arrays)
+
+    def slice(self, start: int, stop: int) -> Candles:
+        """Rows ``start:stop`` (views, no copy)."""
+        return Candles(self.time[start:stop], self.open[start:stop], self.high[start:stop],
+                       self.low[start:stop], self.close[start:stop], self.volume[start:stop],
+                       self.timeframe)
+
+
+class DataSource(ABC):
+    """Produces the candles a manifest asks for."""
+
+    @abstractmethod
+    def load(self, ctx: RunContext) -> pl.DataFrame:
+        """Return candles: ``time`` (Datetime UTC), open, high, low, close, volume (float64),
+        ``trades`` (nullable Int64), sorted and unique by time."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Identity of the data for fingerprints: exchange, pair, timeframe, start, end."""
+
+
+class Indicator(ABC):
+    """Turns candles into one or more feature columns."""
+
+    @abstractmethod
+    def columns(self) -> list[str]:
+        """Names of the output columns, in order."""
+
+    @property
+    def warmup(self) -> int:
+        """Leading rows whose values are NaN or not yet stable (dropped by the feature pipeline)."""
+        return 0
+
+    @abstractmethod
+    def compute(self, candles: Candles) -> Mapping[str, np.ndarray]:
+        """One float64 array of ``len(candles)`` per column; NaN during warm-up. Causal: row t
+        uses rows <= t only."""
+
+
+class RewardTerm(ABC):
+    """One weighted share of the env's reward. The env sums ``weight * term(...)``.
+
+    The env defines the step outcome it passes (see :mod:`tradecore.env.rewards`).
+    """
+
+    def reset(self) -> None:
+        """Forget per-episode state."""
+
+    @abstractmethod
+    def __call__(self, outcome: Any) -> float:
+        """This term's (unweighted) reward for one step."""
+
+
+class Trainer(ABC):
+    """Learns a policy for an experiment and saves it into the run folder."""
+
+    @abstractmethod
+    def train(self, experiment: Any, ctx: RunContext) -> Any:
+        """Train on ``experiment`` (built env factories, splits, seeds); return a result record."""
+
+
+class ComputeBackend(ABC):
+    """Runs a resolved experiment somewhere: in-process, in a subprocess, on a GPU pod, on Ray."""
+
+    @abstractmethod
+    def submit(self, request: Any) -> Any:
+        """Execute ``request`` (a :class:`tradecore.runs.pipeline.RunRequest`) and return its outcome."""

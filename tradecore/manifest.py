@@ -1,0 +1,299 @@
+"""The experiment manifest: the envelope models and two-phase validation against the registry.
+
+Phase 1 checks the envelope (static, versioned, ``extra="forbid"``). Phase 2 looks up every
+component ``type`` and validates its ``params`` against the model its plugin declared. Both phases
+run on every manifest and all errors are reported together, each with its JSON path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tradecore.env.config import EnvConfig, SplitConfig
+from tradecore.errors import ManifestError, ManifestIssue
+
+if TYPE_CHECKING:
+    from tradecore.registry import Registry
+    from tradecore.specs import ComponentSpec
+
+MANIFEST_VERSION = 1
+
+
+class ComponentRef(BaseModel):
+    """A component chosen by ``type`` (``name`` or ``plugin/name``) with its ``params``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="Component name, or plugin/name when two plugins share a name")
+    params: dict[str, Any] = Field(default_factory=dict, description="The component's params")
+
+
+class RewardRef(ComponentRef):
+    """A reward term and its weight in the summed reward."""
+
+    weight: float = Field(1.0, description="Multiplier of this term in the summed reward")
+
+
+class Manifest(BaseModel):
+    """One experiment: data, features, environment, reward, split, trainer and compute."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_: str | None = Field(None, alias="$schema", description="JSON Schema for editors")
+    version: Literal[1] = Field(description="Manifest format version")
+    name: str = Field("experiment", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$",
+                      description="Run name (letters, digits, . _ -)")
+    description: str | None = None
+    seed: int = Field(0, ge=0, lt=2**32, description="Seed for data splits, env and trainer")
+    lake: str | None = Field(None, description="Lake root (default: TRADECORE_LAKE or the user data dir)")
+    source: ComponentRef
+    indicators: list[ComponentRef] = Field(default_factory=list)
+    env: EnvConfig = Field(default_factory=EnvConfig)
+    reward: list[RewardRef] = Field(default_factory=lambda: [RewardRef(type="pnl")])
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    trainer: ComponentRef | None = None
+    backend: ComponentRef = Field(default_factory=lambda: ComponentRef(type="local"))
+
+
+#: manifest key -> component kind, for single components and lists of them
+SINGLE_COMPONENTS = {"source": "sources", "trainer": "trainers", "backend": "backends"}
+LIST_COMPONENTS = {"indicators": "indicators", "reward": "rewards"}
+
+
+@dataclass(frozen=True)
+class ResolvedComponent:
+    """A component reference matched to its spec, with validated params."""
+
+    path: str
+    plugin: str
+    spec: ComponentSpec
+    params: BaseModel
+    weight: float | None = None
+
+    def build(self) -> Any:
+        return self.spec.build(self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.spec.name, "plugin": self.plugin,
+                               "params": self.params.model_dump(mode="json")}
+        if self.weight is not None:
+            out["weight"] = self.weight
+        return out
+
+
+@dataclass(frozen=True)
+class ResolvedManifest:
+    manifest: Manifest
+    source: ResolvedComponent
+    indicators: list[ResolvedComponent]
+    reward: list[ResolvedComponent]
+    trainer: ResolvedComponent | None
+    backend: ResolvedComponent
+    plugins: dict[str, str | None] = field(default_factory=dict)  # plugin name -> version used
+
+    def as_dict(self) -> dict[str, Any]:
+        """The manifest with every default filled in: what a run folder records."""
+        data = self.manifest.model_dump(mode="json", exclude={"schema_"})
+        data["source"] = self.source.as_dict()
+        data["indicators"] = [c.as_dict() for c in self.indicators]
+        data["reward"] = [c.as_dict() for c in self.reward]
+        data["trainer"] = self.trainer.as_dict() if self.trainer else None
+        data["backend"] = self.backend.as_dict()
+        return data
+
+
+# -- loading ----------------------------------------------------------------------------------------
+def read_manifest_file(path: str | Path) -> Any:
+    """Parse a manifest file into plain JSON data, with a one-line error for every failure."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError([ManifestIssue("", f"manifest file {str(path)!r} not found",
+                                           hint="check the path")]) from None
+    except IsADirectoryError:
+        raise ManifestError([ManifestIssue("", f"{str(path)!r} is a directory, not a manifest file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError([ManifestIssue("", f"cannot read {str(path)!r}: {exc}")]) from None
+    return parse_manifest_text(text, source=str(path))
+
+
+def parse_manifest_text(text: str, source: str = "<manifest>") -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ManifestError([ManifestIssue(
+            "", f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
+            hint="manifests are strict JSON: double quotes, no trailing commas, no comments")]) from None
+    except ValueError as exc:
+        raise ManifestError([ManifestIssue("", f"{source}: invalid JSON: {exc}")]) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def load_manifest(path_or_data: str | Path | dict[str, Any], registry: Registry | None = None) -> Manifest:
+    """Load and validate the envelope of a manifest (a path or already-parsed data).
+
+    With a ``registry``, component params are validated too (use :func:`resolve` to get them back).
+    """
+    data = path_or_data if isinstance(path_or_data, dict) else read_manifest_file(path_or_data)
+    if registry is not None:
+        return resolve(data, registry).manifest
+    issues: list[ManifestIssue] = []
+    manifest = _validate_envelope(data, issues)
+    if issues or manifest is None:
+        raise ManifestError(issues)
+    return manifest
+
+
+def resolve(data: Any, registry: Registry) -> ResolvedManifest:
+    """Validate ``data`` in both phases and resolve every component; raise all errors at once."""
+    issues: list[ManifestIssue] = []
+    manifest = _validate_envelope(data, issues)
+    resolved: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, kind in SINGLE_COMPONENTS.items():
+            raw = data.get(key, {"type": "local"} if key == "backend" else None)
+            resolved[key] = _resolve_ref(raw, key, kind, registry, issues) if raw is not None else None
+        for key, kind in LIST_COMPONENTS.items():
+            raw_list = data.get(key, [{"type": "pnl"}] if key == "reward" else [])
+            resolved[key] = [_resolve_ref(item, f"{key}[{i}]", kind, registry, issues)
+                             for i, item in enumerate(raw_list)] if isinstance(raw_list, list) else []
+    if issues or manifest is None:
+        raise ManifestError(issues)
+    plugins = {c.plugin: registry.manager.records[c.plugin].version
+               for c in [resolved["source"], resolved["trainer"], resolved["backend"],
+                         *resolved["indicators"], *resolved["reward"]] if c is not None}
+    return ResolvedManifest(manifest=manifest, plugins=plugins, **resolved)
+
+
+def _validate_envelope(data: Any, issues: list[ManifestIssue]) -> Manifest | None:
+    if not isinstance(data, dict):
+        issues.append(ManifestIssue("", "a manifest must be a JSON object", value=data,
+                                    expected="{\"version\": 1, \"source\": {...}, ...}"))
+        return None
+    try:
+        return validate_json_strict(Manifest, data)
+    except ValidationError as exc:
+        issues.extend(issues_from_validation(exc, "", Manifest, data))
+        return None
+
+
+def _resolve_ref(raw: Any, path: str, kind: str, registry: Registry,
+                 issues: list[ManifestIssue]) -> ResolvedComponent | None:
+    from tradecore.registry import LookupFailure
+
+    # envelope errors (not an object, no type) are reported by phase 1 already
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        return None
+    try:
+        provided = registry.lookup(kind, raw["type"])
+    except LookupFailure as exc:
+        issues.append(ManifestIssue(f"{path}.type", exc.message, value=raw["type"], hint=exc.hint))
+        return None
+    params = raw.get("params", {})
+    if not isinstance(params, dict):
+        return None
+    try:
+        model = validate_json_strict(provided.spec.params, params)
+    except ValidationError as exc:
+        issues.extend(issues_from_validation(exc, f"{path}.params", provided.spec.params, params))
+        return None
+    weight = raw.get("weight", 1.0) if kind == "rewards" else None
+    if weight is not None and not isinstance(weight, (int, float)):
+        return None
+    return ResolvedComponent(path=path, plugin=provided.plugin, spec=provided.spec, params=model,
+                             weight=float(weight) if weight is not None else None)
+
+
+def validate_json_strict(model: type[BaseModel], data: Any) -> Any:
+    """Validate as JSON in strict mode: ``"7"`` is not an int, but ``"2024-01-01"`` is a datetime."""
+    return model.model_validate_json(json.dumps(data, default=str, allow_nan=True), strict=True)
+
+
+# -- turning pydantic errors into issues --------------------------------------------------------------
+def issues_from_validation(exc: ValidationError, prefix: str, model: type[BaseModel],
+                           data: Any) -> list[ManifestIssue]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        path = join_path(prefix, loc)
+        kind, value = err["type"], err.get("input")
+        hint = None
+        if kind == "extra_forbidden":
+            fields = _fields_at(model, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else (
+                f"allowed keys: {', '.join(fields)}" if fields else None)
+            out.append(ManifestIssue(path, f"unknown key {str(loc[-1])!r}", hint=hint))
+            continue
+        if kind == "missing":
+            out.append(ManifestIssue(path, "required key is missing"))
+            continue
+        expected = err["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+        hint = _type_hint(kind, value)
+        out.append(ManifestIssue(path, err["msg"].removeprefix("Value error, "), value=value,
+                                 expected=None if expected == err["msg"] else expected, hint=hint))
+    return out
+
+
+def _type_hint(kind: str, value: Any) -> str | None:
+    """A 'did you mean' for near-miss types: quoted numbers, booleans as strings, a lone object."""
+    if isinstance(value, str) and kind in ("int_type", "int_parsing", "float_type", "float_parsing"):
+        try:
+            number = float(value)
+            if math.isfinite(number):
+                text = value.strip()
+                return f"did you mean {text} (a number, without quotes)?"
+        except ValueError:
+            return None
+    if isinstance(value, str) and kind in ("bool_type", "bool_parsing") and value.lower() in ("true", "false"):
+        return f"did you mean {value.lower()} (without quotes)?"
+    if kind == "list_type" and isinstance(value, (dict, str, int, float)):
+        return "did you mean a list: [ ... ]?"
+    return None
+
+
+def _fields_at(model: type[BaseModel] | None, loc: list[Any]) -> list[str]:
+    """Field names of the (nested) model at ``loc``; [] when unknown."""
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        info = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
+        if info is None:
+            return []
+        model = _model_of(info.annotation)
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def join_path(prefix: str, loc: list[Any]) -> str:
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path

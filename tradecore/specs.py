@@ -1,0 +1,122 @@
+"""Typed component specs: what a plugin registers for each kind of component.
+
+A spec names a component, describes it, declares its params as a pydantic model (``extra="forbid"``)
+and points at a lazy factory (``"package.module:attr"``), so listing and validation never import the
+heavy implementation. Building calls ``factory(params)`` with the validated params model.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+Factory = Union[str, Callable[..., Any]]
+
+
+class SpecError(ValueError):
+    """A plugin returned a spec that breaks the contract."""
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """Common shape of every component spec."""
+
+    name: str
+    description: str
+    params: type[BaseModel]
+    factory: Factory
+    #: extra, kind-specific facts a listing may show (e.g. an indicator's output columns)
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    kind: ClassVar[str] = ""
+
+    def check(self) -> None:
+        """Raise :class:`SpecError` when the spec breaks the contract."""
+        from pydantic import BaseModel
+
+        if not isinstance(self.name, str) or not NAME_PATTERN.match(self.name):
+            raise SpecError(
+                f"invalid {self.kind} name {self.name!r}: use lowercase letters, digits, '-' or '_', "
+                "starting with a letter"
+            )
+        if not isinstance(self.description, str) or not self.description.strip():
+            raise SpecError(f"{self.kind} {self.name!r} has no description")
+        if not (isinstance(self.params, type) and issubclass(self.params, BaseModel)):
+            raise SpecError(f"{self.kind} {self.name!r}: params must be a pydantic BaseModel subclass")
+        if self.params.model_config.get("extra") != "forbid":
+            raise SpecError(
+                f"{self.kind} {self.name!r}: params model {self.params.__name__} must set "
+                "model_config = ConfigDict(extra='forbid')"
+            )
+        if isinstance(self.factory, str):
+            if ":" not in self.factory or not all(self.factory.split(":", 1)):
+                raise SpecError(
+                    f"{self.kind} {self.name!r}: factory {self.factory!r} must look like 'package.module:attr'"
+                )
+        elif not callable(self.factory):
+            raise SpecError(f"{self.kind} {self.name!r}: factory must be 'module:attr' or a callable")
+
+    def load_factory(self) -> Callable[..., Any]:
+        """Import and return the factory (the only place a heavy dependency gets imported)."""
+        if not isinstance(self.factory, str):
+            return self.factory
+        module_name, _, attr = self.factory.partition(":")
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def build(self, params: BaseModel) -> Any:
+        """Create the runtime component from validated params."""
+        return self.load_factory()(params)
+
+
+@dataclass(frozen=True)
+class SourceSpec(ComponentSpec):
+    """A market-data source; builds a :class:`tradecore.interfaces.DataSource`."""
+
+    kind: ClassVar[str] = "sources"
+
+
+@dataclass(frozen=True)
+class IndicatorSpec(ComponentSpec):
+    """An indicator; builds a :class:`tradecore.interfaces.Indicator`."""
+
+    kind: ClassVar[str] = "indicators"
+
+
+@dataclass(frozen=True)
+class RewardTermSpec(ComponentSpec):
+    """A reward term; builds a :class:`tradecore.interfaces.RewardTerm`."""
+
+    kind: ClassVar[str] = "rewards"
+
+
+@dataclass(frozen=True)
+class TrainerSpec(ComponentSpec):
+    """A trainer; builds a :class:`tradecore.interfaces.Trainer`."""
+
+    kind: ClassVar[str] = "trainers"
+
+
+@dataclass(frozen=True)
+class BackendSpec(ComponentSpec):
+    """A compute backend; builds a :class:`tradecore.interfaces.ComputeBackend`."""
+
+    kind: ClassVar[str] = "backends"
+
+
+SPEC_TYPES: dict[str, type[ComponentSpec]] = {
+    cls.kind: cls for cls in (SourceSpec, IndicatorSpec, RewardTermSpec, TrainerSpec, BackendSpec)
+}
+KINDS: tuple[str, ...] = tuple(SPEC_TYPES)
+#: the manifest key for each kind (singular where the manifest holds one)
+KIND_LABEL = {"sources": "source", "indicators": "indicator", "rewards": "reward term",
+              "trainers": "trainer", "backends": "backend"}

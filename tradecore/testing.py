@@ -1,0 +1,68 @@
+"""pytest plugin for plugin authors (auto-loaded through the ``pytest11`` entry point).
+
+Fixtures:
+
+- ``tradecore_runtime``: a fresh :class:`~tradecore.runtime.Runtime` with built-ins only (no entry
+  points), so tests never depend on what else is installed. Register your plugin with
+  ``tradecore_runtime.register(my_plugin_module)``.
+- ``tradecore_installed_runtime``: a fresh Runtime with entry-point discovery, as users get it.
+- ``synthetic_candles``: a small deterministic candle frame from the built-in ``synthetic`` source.
+- ``manifest_factory``: builds a valid manifest dict, with overrides, for ``Runtime.resolve``.
+
+Helpers: :func:`assert_spec_valid` checks a spec against the plugin contract.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import pytest
+
+BASE_MANIFEST: dict[str, Any] = {
+    "version": 1,
+    "name": "test",
+    "seed": 0,
+    "source": {"type": "synthetic", "params": {"bars": 2000, "timeframe": "1h"}},
+    "env": {"window": 16, "episode_steps": 64},
+    "reward": [{"type": "pnl"}],
+}
+
+
+def assert_spec_valid(spec: Any) -> None:
+    """Fail the test when ``spec`` breaks the contract (name, description, params, factory)."""
+    spec.check()
+    schema = spec.params.model_json_schema()
+    assert schema.get("additionalProperties") is False, f"{spec.name}: params must forbid extra keys"
+    spec.load_factory()  # the factory string must import
+
+
+@pytest.fixture
+def tradecore_runtime() -> Any:
+    from tradecore.runtime import Runtime
+
+    return Runtime(entrypoints=False)
+
+
+@pytest.fixture
+def tradecore_installed_runtime() -> Any:
+    from tradecore.runtime import Runtime
+
+    return Runtime(entrypoints=True)
+
+
+@pytest.fixture
+def synthetic_candles() -> Any:
+    from tradecore.data.synthetic import SyntheticParams, generate_candles
+
+    return generate_candles(SyntheticParams(bars=2000, timeframe="1h", seed=1))
+
+
+@pytest.fixture
+def manifest_factory() -> Callable[..., dict[str, Any]]:
+    def make(**overrides: Any) -> dict[str, Any]:
+        data = copy.deepcopy(BASE_MANIFEST)
+        data.update(copy.deepcopy(overrides))
+        return data
+
+    return make
