@@ -21,6 +21,11 @@ BUILTIN_COMMANDS = {
     "validate": "tradecore.cli.manifest:validate",
     "schema": "tradecore.cli.manifest:schema",
     "run": "tradecore.cli.run:run",
+    "data": "tradecore.cli.data:data",
+    "runs": "tradecore.cli.runs:runs",
+    "eval": "tradecore.cli.runs:evaluate",
+    "report": "tradecore.cli.runs:report",
+    "sweep": "tradecore.cli.sweep:sweep",
 }
 
 
@@ -37,12 +42,22 @@ class TradecoreGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._plugin_commands(ctx)
-        return sorted(set(BUILTIN_COMMANDS) | set(self.commands))
+        return sorted(n for n in set(BUILTIN_COMMANDS) | set(self.commands) if self._builtin(n) or n in self.commands)
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+    def _builtin(self, name: str) -> click.Command | None:
         if name in BUILTIN_COMMANDS and name not in self.commands:
             module, _, attr = BUILTIN_COMMANDS[name].partition(":")
-            self.add_command(getattr(importlib.import_module(module), attr), name)
+            try:
+                command = getattr(importlib.import_module(module), attr)
+            except ModuleNotFoundError as exc:  # a command group this version does not ship yet
+                if exc.name != module:
+                    raise
+                return None
+            self.add_command(command, name)
+        return self.commands.get(name)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._builtin(name)
         if name not in self.commands:
             self._plugin_commands(ctx)
         return self.commands.get(name)
