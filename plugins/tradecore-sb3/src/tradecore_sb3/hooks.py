@@ -1,0 +1,19 @@
+"""Hook implementations of the ``sb3`` plugin (light: imports only pydantic, never torch or SB3)."""
+
+from __future__ import annotations
+
+from tradecore.hookspecs import hookimpl
+
+
+@hookimpl
+def tradecore_trainers():
+    from tradecore.specs import TrainerSpec
+    from tradecore_sb3.params import SB3Params
+
+    yield TrainerSpec(
+        name="sb3",
+        description="Stable-Baselines3: PPO, A2C, DQN, SAC, TD3 and sb3-contrib MaskablePPO, RecurrentPPO",
+        params=SB3Params,
+        factory="tradecore_sb3.trainer:SB3Trainer",
+        meta={"algorithms": ["PPO", "A2C", "DQN", "MaskablePPO", "RecurrentPPO", "SAC", "TD3"]},
+    )
