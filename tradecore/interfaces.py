@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
+    from tradecore.data.fetching import FetchResult, PlanStep, Progress
+    from tradecore.data.jobs import Job, JobStore
+    from tradecore.data.lake import Lake
+
 
 @dataclass
 class RunContext:
@@ -77,6 +81,24 @@ class DataSource(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Identity of the data for fingerprints: exchange, pair, timeframe, start, end."""
+
+
+class FetchingSource(DataSource):
+    """A source that fills the lake itself; one built component (symbol, timeframe, range) is one fetch unit.
+
+    ``tradecore data fetch`` prints ``plan`` for ``--dry-run`` and otherwise runs ``fetch`` inside a
+    persisted job; ``fetch`` must resume from ``job.cursor`` and keep it current via ``jobs.update``.
+    """
+
+    exchange: str
+
+    @abstractmethod
+    def plan(self, lake: Lake) -> list[PlanStep]:
+        """The steps a fetch would take (method, range, detail), without network calls that write."""
+
+    @abstractmethod
+    def fetch(self, lake: Lake, jobs: JobStore, job: Job, progress: Progress) -> FetchResult:
+        """Fetch into ``lake``; resumable from ``job.cursor``."""
 
 
 class Indicator(ABC):

@@ -1,0 +1,594 @@
+"""The Parquet candle lake: partitioned, idempotent, atomic, lock-serialised writes and lazy scans.
+
+Layout: ``<root>/<exchange>/<pair dir>/<timeframe>/year=YYYY/data.parquet``, one file per year.
+Each file carries a small JSON summary in its Parquet key-value metadata (rows, first/last open
+time, origin mix, coarse stored spans), written in the same atomic rename as the data, so coverage
+and listings read footers only and can never disagree with the data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time as _time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tradecore.errors import TradecoreError
+from tradecore.timeframes import TimeframeError, timeframe_ms
+
+if TYPE_CHECKING:
+    import polars as pl
+
+ORIGINS = ("dump", "rest", "trades-rebuild", "synthetic", "ccxt")
+PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
+COLUMNS = ("time", *PRICE_COLUMNS, "trades", "origin")
+DATA_FILE = "data.parquet"
+META_KEY = "tradecore"
+#: a hole longer than this many bars (or one day) splits a stored span in the summary
+SPAN_BREAK_BARS = 24
+_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_YEAR_DIR = re.compile(r"^year=(\d{4})$")
+MS_PER_DAY = 86_400_000
+
+
+class LakeError(TradecoreError):
+    """Bad input to the lake, or a lake that cannot be written (read-only, full disk)."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one write changed."""
+
+    exchange: str
+    pair: str
+    timeframe: str
+    rows_written: int  # rows of the incoming frame stored
+    rows_replaced: int  # stored rows overwritten (same open time) or deleted (replace_window)
+    partitions: tuple[str, ...] = ()  # relative paths of the partition files rewritten
+    first_ms: int | None = None
+    last_ms: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "pair": self.pair,
+            "timeframe": self.timeframe,
+            "rows_written": self.rows_written,
+            "rows_replaced": self.rows_replaced,
+            "partitions": list(self.partitions),
+            "first_ms": self.first_ms,
+            "last_ms": self.last_ms,
+        }
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    """One stored series: exchange, pair (ccxt symbol) and timeframe."""
+
+    exchange: str
+    pair: str
+    timeframe: str
+
+
+@dataclass
+class PartitionInfo:
+    """The footer summary of one year file."""
+
+    year: int
+    path: Path
+    rows: int
+    first_ms: int | None
+    last_ms: int | None
+    origins: dict[str, int] = field(default_factory=dict)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    missing_slots: int = 0
+    holes: int = 0
+    updated: float = 0.0
+
+
+def pair_dir(pair: str) -> str:
+    """The folder name for a ccxt symbol: ``BTC/USD`` -> ``BTC-USD``; refuses anything path-like."""
+    if not isinstance(pair, str) or not pair.strip():
+        raise LakeError("pair is empty: give a ccxt symbol such as BTC/USD")
+    if pair.count("/") > 1 or "\\" in pair or pair.startswith(("/", ".")) or ".." in pair:
+        raise LakeError(f"pair {pair!r} would form a path outside the lake: use a ccxt symbol such as BTC/USD")
+    name = pair.replace("/", "-").replace(":", "_")
+    if not _SAFE_PART.match(name):
+        raise LakeError(
+            f"pair {pair!r} has characters a lake folder cannot hold: use letters, digits, '/', "
+            "'-', '.', ':' (e.g. BTC/USD)"
+        )
+    return name
+
+
+def _check_part(label: str, value: str, example: str) -> str:
+    if not isinstance(value, str) or not _SAFE_PART.match(value) or ".." in value:
+        raise LakeError(
+            f"{label} {value!r} would form a path outside the lake or is not a plain name: "
+            f"use letters, digits, '.', '-', '_' (e.g. {example})"
+        )
+    return value
+
+
+def _check_timeframe(timeframe: str) -> int:
+    try:
+        return timeframe_ms(timeframe)
+    except TimeframeError as exc:
+        raise LakeError(str(exc)) from None
+
+
+def _year_bounds_ms(year: int) -> tuple[int, int]:
+    from datetime import datetime
+
+    lo = int(datetime(year, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    hi = int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    return lo, hi
+
+
+def _years_of(start_ms: int, end_ms: int) -> range:
+    """Years touched by the half-open range [start_ms, end_ms)."""
+    from datetime import datetime
+
+    y0 = datetime.fromtimestamp(start_ms / 1000, tz=UTC).year
+    y1 = datetime.fromtimestamp((end_ms - 1) / 1000, tz=UTC).year
+    return range(y0, y1 + 1)
+
+
+def _year_of(ms: int) -> int:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).year
+
+
+def to_ms(value: Any) -> int | None:
+    """Epoch ms from an int (ms), a datetime, a date or an ISO string (UTC when naive)."""
+    from datetime import date, datetime
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise LakeError(f"invalid time {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise LakeError(f"invalid time {value!r}: use ISO dates such as 2024-01-01 or 2024-01-01T12:00") from None
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        return int(value.timestamp() * 1000)
+    if isinstance(value, date):
+        return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp() * 1000)
+    raise LakeError(f"invalid time {value!r}: use epoch ms, a datetime or an ISO date")
+
+
+def _empty_frame() -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame(schema=_schema())
+
+
+def _schema() -> dict[str, Any]:
+    import polars as pl
+
+    return {
+        "time": pl.Datetime("ms", "UTC"),
+        **{c: pl.Float64 for c in PRICE_COLUMNS},
+        "trades": pl.Int64,
+        "origin": pl.String,
+    }
+
+
+def summarise(frame: pl.DataFrame, step_ms: int) -> dict[str, Any]:
+    """The footer summary of a sorted partition frame."""
+    import numpy as np
+
+    times = frame["time"].dt.epoch("ms").to_numpy() if frame.height else np.empty(0, np.int64)
+    origins = {}
+    if frame.height:
+        counts = frame["origin"].value_counts()
+        origins = {str(k): int(v) for k, v in zip(counts["origin"], counts["count"], strict=True)}
+    spans: list[list[int]] = []
+    missing = holes = 0
+    if len(times):
+        diffs = np.diff(times)
+        hole_idx = np.nonzero(diffs > step_ms)[0]
+        holes = int(hole_idx.size)
+        missing = int(((diffs[hole_idx] // step_ms) - 1).sum()) if holes else 0
+        brk = np.nonzero(diffs > max(SPAN_BREAK_BARS * step_ms, MS_PER_DAY))[0]
+        starts = np.concatenate([[0], brk + 1])
+        ends = np.concatenate([brk, [len(times) - 1]])
+        spans = [[int(times[a]), int(times[b])] for a, b in zip(starts[:200], ends[:200], strict=True)]
+    return {
+        "rows": int(frame.height),
+        "first_ms": int(times[0]) if len(times) else None,
+        "last_ms": int(times[-1]) if len(times) else None,
+        "origins": origins,
+        "spans": spans,
+        "missing_slots": missing,
+        "holes": holes,
+        "updated": _time.time(),
+    }
+
+
+class Lake:
+    """A candle lake under ``root``; cheap to create, safe to share between processes."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser()
+
+    def __repr__(self) -> str:
+        return f"Lake({str(self.root)!r})"
+
+    # ---------------------------------------------------------------- paths
+
+    def series_dir(self, exchange: str, pair: str, timeframe: str) -> Path:
+        """The folder of one series (validated so no symbol can escape the lake)."""
+        _check_part("exchange", exchange, "kraken")
+        _check_timeframe(timeframe)
+        path = self.root / exchange / pair_dir(pair) / timeframe
+        root = self.root.resolve()
+        if root not in path.resolve().parents:
+            raise LakeError(f"{exchange}/{pair}/{timeframe} would be stored outside the lake {self.root}")
+        return path
+
+    def partition_path(self, exchange: str, pair: str, timeframe: str, year: int) -> Path:
+        return self.series_dir(exchange, pair, timeframe) / f"year={year}" / DATA_FILE
+
+    def partition_files(
+        self, exchange: str, pair: str, timeframe: str, years: range | None = None
+    ) -> list[tuple[int, Path]]:
+        """Existing year files of a series, oldest first (optionally only ``years``)."""
+        base = self.series_dir(exchange, pair, timeframe)
+        if not base.is_dir():
+            return []
+        found = []
+        for entry in os.scandir(base):
+            match = _YEAR_DIR.match(entry.name)
+            if match and (years is None or int(match.group(1)) in years):
+                file = Path(entry.path) / DATA_FILE
+                if file.is_file():
+                    found.append((int(match.group(1)), file))
+        return sorted(found)
+
+    def _lock(self, exchange: str, pair: str, timeframe: str, year: int) -> Any:
+        from filelock import FileLock
+
+        lock_dir = self.series_dir(exchange, pair, timeframe) / ".locks"
+        self._mkdir(lock_dir)
+        return FileLock(str(lock_dir / f"year={year}.lock"), timeout=600)
+
+    def _mkdir(self, path: Path) -> None:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LakeError(
+                f"cannot create {path}: {exc.strerror or exc} (is the lake read-only? "
+                "point --lake or TRADECORE_LAKE at a writable folder)"
+            ) from None
+
+    # ---------------------------------------------------------------- writing
+
+    def normalise(self, frame: pl.DataFrame, timeframe: str, origin: str) -> pl.DataFrame:
+        """Check and convert an incoming frame to the stored schema, sorted by time."""
+        import polars as pl
+
+        if origin not in ORIGINS:
+            raise LakeError(f"origin {origin!r} is not one of {', '.join(ORIGINS)}")
+        step = _check_timeframe(timeframe)
+        missing = [c for c in ("time", *PRICE_COLUMNS) if c not in frame.columns]
+        if missing:
+            raise LakeError(
+                f"candle frame lacks column(s) {', '.join(missing)}: need time, open, high, low, "
+                "close, volume and optionally trades"
+            )
+        time_dtype = frame.schema["time"]
+        if time_dtype.is_integer():
+            time_expr = pl.col("time").cast(pl.Int64)
+        elif isinstance(time_dtype, pl.Datetime):
+            time_expr = (
+                pl.col("time").dt.epoch("ms")
+                if time_dtype.time_zone in (None, "UTC")
+                else (pl.col("time").dt.convert_time_zone("UTC").dt.epoch("ms"))
+            )
+        else:
+            raise LakeError(f"column 'time' has type {time_dtype}: use Datetime('ms', 'UTC') or Int64 epoch ms")
+        trades = (
+            pl.col("trades").cast(pl.Int64, strict=False) if "trades" in frame.columns else pl.lit(None, dtype=pl.Int64)
+        )
+        out = frame.select(
+            time_expr.alias("_ms"), *[pl.col(c).cast(pl.Float64) for c in PRICE_COLUMNS], trades.alias("trades")
+        )
+        if out["_ms"].null_count():
+            raise LakeError("column 'time' has null values: every candle needs its open time")
+        off = out.filter(pl.col("_ms") % step != 0)
+        if off.height:
+            bad = off["_ms"][0]
+            raise LakeError(
+                f"{off.height} row(s) are not aligned to the {timeframe} grid (first: {_iso(bad)}, "
+                f"{bad} ms): candle open times must be multiples of {step} ms since the epoch"
+            )
+        out = out.sort("_ms")
+        if out.height > 1 and out["_ms"].is_duplicated().any():
+            dup = out.filter(pl.col("_ms").is_duplicated())["_ms"][0]
+            raise LakeError(f"the frame holds several candles for {_iso(dup)}: give one row per open time")
+        return out.select(
+            pl.col("_ms").cast(pl.Datetime("ms", "UTC")).alias("time"),
+            *PRICE_COLUMNS,
+            "trades",
+            pl.lit(origin, dtype=pl.String).alias("origin"),
+        )
+
+    def write(self, exchange: str, pair: str, timeframe: str, frame: pl.DataFrame, origin: str) -> WriteResult:
+        """Upsert candles by open time; rewrites only the year partitions the frame touches."""
+        return self._write(exchange, pair, timeframe, frame, origin, window=None)
+
+    def replace_window(
+        self, exchange: str, pair: str, timeframe: str, start_ms: int, end_ms: int, frame: pl.DataFrame, origin: str
+    ) -> WriteResult:
+        """Delete every stored candle in [start_ms, end_ms), then insert ``frame`` (which must lie inside)."""
+        start_ms, end_ms = to_ms(start_ms), to_ms(end_ms)
+        if start_ms >= end_ms:
+            raise LakeError(f"window start {_iso(start_ms)} is not before its end {_iso(end_ms)}")
+        return self._write(exchange, pair, timeframe, frame, origin, window=(start_ms, end_ms))
+
+    def _write(
+        self, exchange: str, pair: str, timeframe: str, frame: pl.DataFrame, origin: str, window: tuple[int, int] | None
+    ) -> WriteResult:
+        import polars as pl
+
+        base = self.series_dir(exchange, pair, timeframe)
+        step = timeframe_ms(timeframe)
+        new = self.normalise(frame, timeframe, origin)
+        ms = new["time"].dt.epoch("ms")
+        first = int(ms[0]) if new.height else None
+        last = int(ms[-1]) if new.height else None
+        if window is not None and new.height and (first < window[0] or last >= window[1]):
+            raise LakeError(
+                f"replace_window: frame rows run {_iso(first)} .. {_iso(last)}, outside the window "
+                f"[{_iso(window[0])}, {_iso(window[1])})"
+            )
+        years = set(_years_of(window[0], window[1])) if window else set()
+        by_year: dict[int, pl.DataFrame] = {}
+        if new.height:
+            new = new.with_columns(pl.col("time").dt.year().alias("_year"))
+            for (year,), part in new.partition_by("_year", as_dict=True, maintain_order=True).items():
+                by_year[int(year)] = part.drop("_year")
+            years |= set(by_year)
+        if not years:
+            return WriteResult(exchange, pair, timeframe, 0, 0)
+        self._mkdir(base)
+        self._write_series_meta(base, exchange, pair, timeframe)
+        replaced = 0
+        touched = []
+        for year in sorted(years):
+            part_new = by_year.get(year, _empty_frame())
+            with self._lock(exchange, pair, timeframe, year):
+                replaced += self._rewrite_partition(base, year, step, part_new, window)
+            touched.append(f"{exchange}/{pair_dir(pair)}/{timeframe}/year={year}/{DATA_FILE}")
+        return WriteResult(exchange, pair, timeframe, new.height, replaced, tuple(touched), first, last)
+
+    def _rewrite_partition(
+        self, base: Path, year: int, step: int, part_new: pl.DataFrame, window: tuple[int, int] | None
+    ) -> int:
+        import polars as pl
+
+        path = base / f"year={year}" / DATA_FILE
+        if path.is_file():
+            old = pl.read_parquet(path)
+            keep = old
+            if window is not None:
+                lo = pl.lit(window[0]).cast(pl.Datetime("ms", "UTC"))
+                hi = pl.lit(window[1]).cast(pl.Datetime("ms", "UTC"))
+                keep = keep.filter((pl.col("time") < lo) | (pl.col("time") >= hi))
+            if part_new.height:
+                lo_new, hi_new = part_new["time"][0], part_new["time"][-1]
+                overlaps = keep.height and keep["time"][-1] >= lo_new and keep["time"][0] <= hi_new
+                if overlaps:
+                    keep = keep.join(part_new.select("time"), on="time", how="anti")
+            replaced = old.height - keep.height
+            if keep.height and part_new.height and keep["time"][-1] < part_new["time"][0]:
+                merged = pl.concat([keep, part_new])  # pure append: already ordered
+            else:
+                merged = pl.concat([keep, part_new]).sort("time")
+        else:
+            replaced, merged = 0, part_new
+        if merged.height == 0:
+            if path.is_file():
+                self._remove(path)
+            return replaced
+        self._atomic_write(path, merged, step)
+        return replaced
+
+    def _atomic_write(self, path: Path, frame: pl.DataFrame, step: int) -> None:
+        self._mkdir(path.parent)
+        meta = json.dumps(summarise(frame, step), separators=(",", ":"))
+        fd, tmp = tempfile.mkstemp(prefix=".data-", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            frame.write_parquet(
+                tmp,
+                compression="zstd",
+                compression_level=1,
+                statistics=True,
+                row_group_size=65_536,
+                metadata={META_KEY: meta},
+            )
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            _unlink_quiet(tmp)
+            raise LakeError(
+                f"cannot write {path}: {exc.strerror or exc} (disk full or read-only? the stored data is unchanged)"
+            ) from None
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+
+    def _remove(self, path: Path) -> None:
+        try:
+            os.unlink(path)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise LakeError(f"cannot remove {path}: {exc.strerror or exc}") from None
+
+    def _write_series_meta(self, base: Path, exchange: str, pair: str, timeframe: str) -> None:
+        """``_series.json`` keeps the original ccxt symbol (folder names lose ``/`` and ``:``)."""
+        meta_path = base / "_series.json"
+        if meta_path.is_file():
+            return
+        payload = json.dumps({"exchange": exchange, "pair": pair, "timeframe": timeframe})
+        fd, tmp = tempfile.mkstemp(prefix=".series-", suffix=".tmp", dir=base)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(payload)
+            os.replace(tmp, meta_path)
+        except OSError as exc:
+            _unlink_quiet(tmp)
+            raise LakeError(f"cannot write {meta_path}: {exc.strerror or exc}") from None
+
+    # ---------------------------------------------------------------- reading
+
+    def scan(self, exchange: str, pair: str, timeframe: str, start: Any = None, end: Any = None) -> pl.LazyFrame:
+        """Candles in [start, end) as a LazyFrame; only year files in range are opened and row groups
+        outside the range are skipped through Parquet statistics."""
+        import polars as pl
+
+        start_ms, end_ms = to_ms(start), to_ms(end)
+        if start_ms is not None and end_ms is not None and start_ms >= end_ms:
+            raise LakeError(f"start {_iso(start_ms)} is not before end {_iso(end_ms)}")
+        years = None
+        if start_ms is not None or end_ms is not None:
+            first_year = _year_of(start_ms) if start_ms is not None else 0
+            last_year = _year_of(end_ms - 1) if end_ms is not None else 9999
+            years = range(first_year, last_year + 1)
+        files = [str(p) for _, p in self.partition_files(exchange, pair, timeframe, years)]
+        if not files:
+            return _empty_frame().lazy()
+        lazy = pl.scan_parquet(files, schema=_schema(), hive_partitioning=False)
+        if start_ms is not None:
+            lazy = lazy.filter(pl.col("time") >= pl.lit(start_ms).cast(pl.Datetime("ms", "UTC")))
+        if end_ms is not None:
+            lazy = lazy.filter(pl.col("time") < pl.lit(end_ms).cast(pl.Datetime("ms", "UTC")))
+        return lazy
+
+    def read(self, exchange: str, pair: str, timeframe: str, start: Any = None, end: Any = None) -> pl.DataFrame:
+        return self.scan(exchange, pair, timeframe, start, end).collect()
+
+    def partitions(self, exchange: str, pair: str, timeframe: str) -> list[PartitionInfo]:
+        """Footer summaries of every year file (no data pages are read)."""
+        return [read_partition_info(year, path) for year, path in self.partition_files(exchange, pair, timeframe)]
+
+    def last_time(self, exchange: str, pair: str, timeframe: str) -> int | None:
+        """Newest stored open time (epoch ms), from the newest partition's footer."""
+        files = self.partition_files(exchange, pair, timeframe)
+        for year, path in reversed(files):
+            info = read_partition_info(year, path)
+            if info.last_ms is not None:
+                return info.last_ms
+        return None
+
+    def first_time(self, exchange: str, pair: str, timeframe: str) -> int | None:
+        for year, path in self.partition_files(exchange, pair, timeframe):
+            info = read_partition_info(year, path)
+            if info.first_ms is not None:
+                return info.first_ms
+        return None
+
+    def series(self) -> Iterator[SeriesKey]:
+        """Every stored series, sorted by exchange, pair folder, timeframe."""
+        if not self.root.is_dir():
+            return
+        for ex in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+            for pd in sorted(p for p in ex.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+                for tf in sorted(p for p in pd.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+                    if not any(_YEAR_DIR.match(c.name) for c in tf.iterdir()):
+                        continue
+                    pair = pd.name
+                    meta = tf / "_series.json"
+                    if meta.is_file():
+                        try:
+                            pair = json.loads(meta.read_text())["pair"]
+                        except (OSError, ValueError, KeyError):
+                            pass
+                    yield SeriesKey(ex.name, pair, tf.name)
+
+
+def read_partition_info(year: int, path: Path) -> PartitionInfo:
+    """Summary from the footer; files written by other tools fall back to row-group statistics."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+    except OSError as exc:
+        raise LakeError(f"cannot read {path}: {exc} (a partition not written by tradecore?)") from None
+    kv = meta.metadata or {}
+    raw = kv.get(META_KEY.encode())
+    if raw:
+        s = json.loads(raw)
+        return PartitionInfo(
+            year,
+            path,
+            s["rows"],
+            s["first_ms"],
+            s["last_ms"],
+            s.get("origins", {}),
+            [tuple(x) for x in s.get("spans", [])],
+            s.get("missing_slots", 0),
+            s.get("holes", 0),
+            s.get("updated", path.stat().st_mtime),
+        )
+    first = last = None
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(0).statistics
+        if stats is not None and stats.has_min_max:
+            lo, hi = _stat_ms(stats.min), _stat_ms(stats.max)
+            first = lo if first is None else min(first, lo)
+            last = hi if last is None else max(last, hi)
+    return PartitionInfo(year, path, meta.num_rows, first, last, {}, [], 0, 0, path.stat().st_mtime)
+
+
+def _stat_ms(value: Any) -> int:
+    from datetime import datetime
+
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else int(value)
+
+
+def _iso(ms: int | None) -> str:
+    from datetime import datetime
+
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+
+
+iso_ms = _iso
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
