@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradecore.compute.sweep_config import SweepConfig
 from tradecore.env.config import EnvConfig, SplitConfig
 from tradecore.errors import ManifestError, ManifestIssue
 
@@ -60,6 +61,7 @@ class Manifest(BaseModel):
     split: SplitConfig = Field(default_factory=SplitConfig)
     trainer: ComponentRef | None = None
     backend: ComponentRef = Field(default_factory=lambda: ComponentRef(type="local"))
+    sweep: SweepConfig | None = Field(None, description="Run many variants of this manifest (grid or random search)")
 
 
 #: manifest key -> component kind, for single components and lists of them
