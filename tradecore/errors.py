@@ -34,8 +34,13 @@ class ManifestIssue:
         return text
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "message": self.message, "value": self.value,
-                "expected": self.expected, "hint": self.hint}
+        return {
+            "path": self.path,
+            "message": self.message,
+            "value": self.value,
+            "expected": self.expected,
+            "hint": self.hint,
+        }
 
 
 class ManifestError(TradecoreError):

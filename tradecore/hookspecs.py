@@ -7,7 +7,8 @@ carries a working example; ``tests/test_hooks_documented.py`` runs every one of 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -152,4 +153,3 @@ REGISTRATION_HOOKS = {
     "tradecore_trainers": "trainers",
     "tradecore_backends": "backends",
 }
-

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,15 +60,23 @@ class Candles:
         times = frame["time"]
         if times.dtype != pl.Int64:
             times = times.dt.epoch("ms")
-        arrays = {c: np.ascontiguousarray(frame[c].to_numpy(), dtype=np.float64)
-                  for c in ("open", "high", "low", "close", "volume")}
+        arrays = {
+            c: np.ascontiguousarray(frame[c].to_numpy(), dtype=np.float64)
+            for c in ("open", "high", "low", "close", "volume")
+        }
         return cls(time=np.ascontiguousarray(times.to_numpy(), dtype=np.int64), timeframe=timeframe, **arrays)
 
     def slice(self, start: int, stop: int) -> Candles:
         """Rows ``start:stop`` (views, no copy)."""
-        return Candles(self.time[start:stop], self.open[start:stop], self.high[start:stop],
-                       self.low[start:stop], self.close[start:stop], self.volume[start:stop],
-                       self.timeframe)
+        return Candles(
+            self.time[start:stop],
+            self.open[start:stop],
+            self.high[start:stop],
+            self.low[start:stop],
+            self.close[start:stop],
+            self.volume[start:stop],
+            self.timeframe,
+        )
 
 
 class DataSource(ABC):

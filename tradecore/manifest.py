@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -49,8 +50,9 @@ class Manifest(BaseModel):
 
     schema_: str | None = Field(None, alias="$schema", description="JSON Schema for editors")
     version: Literal[1] = Field(description="Manifest format version")
-    name: str = Field("experiment", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$",
-                      description="Run name (letters, digits, . _ -)")
+    name: str = Field(
+        "experiment", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$", description="Run name (letters, digits, . _ -)"
+    )
     description: str | None = None
     seed: int = Field(0, ge=0, lt=2**32, description="Seed for data splits, env and trainer")
     lake: str | None = Field(None, description="Lake root (default: TRADECORE_LAKE or the user data dir)")
@@ -83,8 +85,11 @@ class ResolvedComponent:
         return self.spec.build(self.params)
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.spec.name, "plugin": self.plugin,
-                               "params": self.params.model_dump(mode="json")}
+        out: dict[str, Any] = {
+            "type": self.spec.name,
+            "plugin": self.plugin,
+            "params": self.params.model_dump(mode="json"),
+        }
         if self.weight is not None:
             out["weight"] = self.weight
         return out
@@ -118,8 +123,9 @@ def read_manifest_file(path: str | Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ManifestError([ManifestIssue("", f"manifest file {str(path)!r} not found",
-                                           hint="check the path")]) from None
+        raise ManifestError(
+            [ManifestIssue("", f"manifest file {str(path)!r} not found", hint="check the path")]
+        ) from None
     except IsADirectoryError:
         raise ManifestError([ManifestIssue("", f"{str(path)!r} is a directory, not a manifest file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -131,9 +137,15 @@ def parse_manifest_text(text: str, source: str = "<manifest>") -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise ManifestError([ManifestIssue(
-            "", f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
-            hint="manifests are strict JSON: double quotes, no trailing commas, no comments")]) from None
+        raise ManifestError(
+            [
+                ManifestIssue(
+                    "",
+                    f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
+                    hint="manifests are strict JSON: double quotes, no trailing commas, no comments",
+                )
+            ]
+        ) from None
     except ValueError as exc:
         raise ManifestError([ManifestIssue("", f"{source}: invalid JSON: {exc}")]) from None
 
@@ -168,20 +180,34 @@ def resolve(data: Any, registry: Registry) -> ResolvedManifest:
             resolved[key] = _resolve_ref(raw, key, kind, registry, issues) if raw is not None else None
         for key, kind in LIST_COMPONENTS.items():
             raw_list = data.get(key, [{"type": "pnl"}] if key == "reward" else [])
-            resolved[key] = [_resolve_ref(item, f"{key}[{i}]", kind, registry, issues)
-                             for i, item in enumerate(raw_list)] if isinstance(raw_list, list) else []
+            resolved[key] = (
+                [_resolve_ref(item, f"{key}[{i}]", kind, registry, issues) for i, item in enumerate(raw_list)]
+                if isinstance(raw_list, list)
+                else []
+            )
     if issues or manifest is None:
         raise ManifestError(issues)
-    plugins = {c.plugin: registry.manager.records[c.plugin].version
-               for c in [resolved["source"], resolved["trainer"], resolved["backend"],
-                         *resolved["indicators"], *resolved["reward"]] if c is not None}
+    plugins = {
+        c.plugin: registry.manager.records[c.plugin].version
+        for c in [
+            resolved["source"],
+            resolved["trainer"],
+            resolved["backend"],
+            *resolved["indicators"],
+            *resolved["reward"],
+        ]
+        if c is not None
+    }
     return ResolvedManifest(manifest=manifest, plugins=plugins, **resolved)
 
 
 def _validate_envelope(data: Any, issues: list[ManifestIssue]) -> Manifest | None:
     if not isinstance(data, dict):
-        issues.append(ManifestIssue("", "a manifest must be a JSON object", value=data,
-                                    expected="{\"version\": 1, \"source\": {...}, ...}"))
+        issues.append(
+            ManifestIssue(
+                "", "a manifest must be a JSON object", value=data, expected='{"version": 1, "source": {...}, ...}'
+            )
+        )
         return None
     try:
         return validate_json_strict(Manifest, data)
@@ -190,8 +216,9 @@ def _validate_envelope(data: Any, issues: list[ManifestIssue]) -> Manifest | Non
         return None
 
 
-def _resolve_ref(raw: Any, path: str, kind: str, registry: Registry,
-                 issues: list[ManifestIssue]) -> ResolvedComponent | None:
+def _resolve_ref(
+    raw: Any, path: str, kind: str, registry: Registry, issues: list[ManifestIssue]
+) -> ResolvedComponent | None:
     from tradecore.registry import LookupFailure
 
     # envelope errors (not an object, no type) are reported by phase 1 already
@@ -213,8 +240,13 @@ def _resolve_ref(raw: Any, path: str, kind: str, registry: Registry,
     weight = raw.get("weight", 1.0) if kind == "rewards" else None
     if weight is not None and not isinstance(weight, (int, float)):
         return None
-    return ResolvedComponent(path=path, plugin=provided.plugin, spec=provided.spec, params=model,
-                             weight=float(weight) if weight is not None else None)
+    return ResolvedComponent(
+        path=path,
+        plugin=provided.plugin,
+        spec=provided.spec,
+        params=model,
+        weight=float(weight) if weight is not None else None,
+    )
 
 
 def validate_json_strict(model: type[BaseModel], data: Any) -> Any:
@@ -223,8 +255,7 @@ def validate_json_strict(model: type[BaseModel], data: Any) -> Any:
 
 
 # -- turning pydantic errors into issues --------------------------------------------------------------
-def issues_from_validation(exc: ValidationError, prefix: str, model: type[BaseModel],
-                           data: Any) -> list[ManifestIssue]:
+def issues_from_validation(exc: ValidationError, prefix: str, model: type[BaseModel], data: Any) -> list[ManifestIssue]:
     out = []
     for err in exc.errors(include_url=False):
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
@@ -234,8 +265,9 @@ def issues_from_validation(exc: ValidationError, prefix: str, model: type[BaseMo
         if kind == "extra_forbidden":
             fields = _fields_at(model, loc[:-1])
             close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else (
-                f"allowed keys: {', '.join(fields)}" if fields else None)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else (f"allowed keys: {', '.join(fields)}" if fields else None)
+            )
             out.append(ManifestIssue(path, f"unknown key {str(loc[-1])!r}", hint=hint))
             continue
         if kind == "missing":
@@ -243,8 +275,15 @@ def issues_from_validation(exc: ValidationError, prefix: str, model: type[BaseMo
             continue
         expected = err["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
         hint = _type_hint(kind, value)
-        out.append(ManifestIssue(path, err["msg"].removeprefix("Value error, "), value=value,
-                                 expected=None if expected == err["msg"] else expected, hint=hint))
+        out.append(
+            ManifestIssue(
+                path,
+                err["msg"].removeprefix("Value error, "),
+                value=value,
+                expected=None if expected == err["msg"] else expected,
+                hint=hint,
+            )
+        )
     return out
 
 
@@ -291,11 +330,17 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+
+
 def join_path(prefix: str, loc: list[Any]) -> str:
+    """JSON path like ``indicators[0].params.period``; odd keys are quoted: ``env["a b"]``."""
     path = prefix
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
+        elif _PLAIN_KEY.match(str(part)):
             path += f".{part}" if path else str(part)
+        else:
+            path += f"[{json.dumps(str(part))}]"
     return path

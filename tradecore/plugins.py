@@ -15,10 +15,11 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import pluggy
 
@@ -79,9 +80,16 @@ class PluginRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "version": self.version, "distribution": self.distribution,
-            "module": self.module, "status": self.status, "stage": self.stage, "reason": self.reason,
-            "builtin": self.builtin, "origin": self.origin, "provides": self.provides,
+            "name": self.name,
+            "version": self.version,
+            "distribution": self.distribution,
+            "module": self.module,
+            "status": self.status,
+            "stage": self.stage,
+            "reason": self.reason,
+            "builtin": self.builtin,
+            "origin": self.origin,
+            "provides": self.provides,
         }
 
 
@@ -149,8 +157,10 @@ class TradecorePluginManager(pluggy.PluginManager):
     def add(self, plugin: Any, record: PluginRecord) -> bool:
         """Register ``plugin`` under ``record.name``; on failure roll back and record why."""
         if record.name in self.records and self.records[record.name].status != "disabled":
-            record.fail("register", ValueError(
-                f"plugin name {record.name!r} is already used by {self.records[record.name].module}"))
+            record.fail(
+                "register",
+                ValueError(f"plugin name {record.name!r} is already used by {self.records[record.name].module}"),
+            )
             self._settle(record, record.name + f" ({record.module})")
             return False
         self.records[record.name] = record
@@ -159,7 +169,8 @@ class TradecorePluginManager(pluggy.PluginManager):
             unknown = [hc.name for hc in self.get_hookcallers(plugin) or () if not hc.has_spec()]
             if unknown:
                 raise pluggy.PluginValidationError(
-                    plugin, f"unknown hook {unknown[0]!r}; known hooks: {', '.join(self.hook_names())}")
+                    plugin, f"unknown hook {unknown[0]!r}; known hooks: {', '.join(self.hook_names())}"
+                )
         except Exception as exc:  # register() is not transactional: undo partial registration
             if self.get_plugin(record.name) is not None:
                 self.unregister(name=record.name)
@@ -213,9 +224,14 @@ class TradecorePluginManager(pluggy.PluginManager):
                 dist = getattr(ep, "dist", None)
                 dist_name = dist.metadata["Name"] if dist is not None else None
                 by_module[ep.value] = PluginRecord(
-                    name=ep.name, module=ep.value, distribution=dist_name,
-                    version=dist.version if dist is not None else None, groups=(group,),
-                    builtin=dist_name == CORE_DISTRIBUTION, origin="entrypoint")
+                    name=ep.name,
+                    module=ep.value,
+                    distribution=dist_name,
+                    version=dist.version if dist is not None else None,
+                    groups=(group,),
+                    builtin=dist_name == CORE_DISTRIBUTION,
+                    origin="entrypoint",
+                )
                 loaders[ep.value] = ep.load
         for module, record in by_module.items():
             self.load_module(record, loaders[module])
@@ -225,8 +241,14 @@ class TradecorePluginManager(pluggy.PluginManager):
         from tradecore import __version__
 
         for name, module in BUILTIN_PLUGINS.items():
-            record = PluginRecord(name=name, module=module, distribution=CORE_DISTRIBUTION,
-                                  version=__version__, builtin=True, origin="builtin")
+            record = PluginRecord(
+                name=name,
+                module=module,
+                distribution=CORE_DISTRIBUTION,
+                version=__version__,
+                builtin=True,
+                origin="builtin",
+            )
             self.load_module(record, lambda m=module: importlib.import_module(m))
 
     def load_directory(self, directory: Path) -> None:
@@ -245,8 +267,7 @@ class TradecorePluginManager(pluggy.PluginManager):
 
     def add_object(self, plugin: Any, name: str | None = None) -> bool:
         """Register a plugin object handed over by embedding code (module, class or instance)."""
-        name = name or getattr(plugin, "name", None) or getattr(plugin, "__name__", None) \
-            or type(plugin).__name__
+        name = name or getattr(plugin, "name", None) or getattr(plugin, "__name__", None) or type(plugin).__name__
         module = getattr(plugin, "__name__", None) or type(plugin).__module__
         return self.add(plugin, PluginRecord(name=str(name), module=str(module), origin="embedded"))
 
@@ -271,8 +292,10 @@ class TradecorePluginManager(pluggy.PluginManager):
                 continue
             finally:
                 if self.controls.trace:
-                    print(f"[trace] {hook_name} <- {impl.plugin_name} "
-                          f"({(time.perf_counter() - started) * 1e3:.1f} ms)", file=sys.stderr)
+                    print(
+                        f"[trace] {hook_name} <- {impl.plugin_name} ({(time.perf_counter() - started) * 1e3:.1f} ms)",
+                        file=sys.stderr,
+                    )
             results.append((impl.plugin_name, value))
         return results
 

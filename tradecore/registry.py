@@ -36,8 +36,7 @@ class Provided:
 @dataclass
 class Registry:
     manager: TradecorePluginManager
-    components: dict[str, dict[str, list[Provided]]] = field(
-        default_factory=lambda: {kind: {} for kind in KINDS})
+    components: dict[str, dict[str, list[Provided]]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
 
     @classmethod
     def collect(cls, manager: TradecorePluginManager) -> Registry:
@@ -50,7 +49,8 @@ class Registry:
                     for spec in specs:
                         if not isinstance(spec, SPEC_TYPES[kind]):
                             raise SpecError(
-                                f"{hook_name} must yield {SPEC_TYPES[kind].__name__}, got {type(spec).__name__}")
+                                f"{hook_name} must yield {SPEC_TYPES[kind].__name__}, got {type(spec).__name__}"
+                            )
                         spec.check()
                         gathered.setdefault(plugin, []).append(Provided(plugin, spec))
                 except Exception as exc:  # a bad spec fails the whole plugin: partial plugins confuse
@@ -75,9 +75,12 @@ class Registry:
 
     def clashes(self) -> list[tuple[str, str, list[str]]]:
         """(kind, name, plugins) for every name more than one plugin provides."""
-        return [(kind, name, [p.plugin for p in provided])
-                for kind in KINDS for name, provided in sorted(self.components[kind].items())
-                if len(provided) > 1]
+        return [
+            (kind, name, [p.plugin for p in provided])
+            for kind in KINDS
+            for name, provided in sorted(self.components[kind].items())
+            if len(provided) > 1
+        ]
 
     def lookup(self, kind: str, ref: str) -> Provided:
         """Find the component ``ref`` (``name`` or ``plugin/name``) of ``kind``."""
@@ -92,25 +95,32 @@ class Registry:
             options = [p.qualified for p in candidates]
             raise LookupFailure(
                 f"{label} {name!r} is provided by several plugins ({', '.join(p.plugin for p in candidates)})",
-                hint=f"use a qualified type, one of: {', '.join(options)}; or disable one plugin", choices=options)
+                hint=f"use a qualified type, one of: {', '.join(options)}; or disable one plugin",
+                choices=options,
+            )
         raise self._not_found(kind, ref, plugin_name, name)
 
     def _not_found(self, kind: str, ref: str, plugin_name: str, name: str) -> LookupFailure:
         label = KIND_LABEL[kind]
         group = ENTRY_POINT_GROUPS[kind]
-        troubled = [r for r in self.manager.records.values()
-                    if r.status != "active" and (group in r.groups or r.origin == "directory")]
+        troubled = [
+            r
+            for r in self.manager.records.values()
+            if r.status != "active" and (group in r.groups or r.origin == "directory")
+        ]
         # prefer the plugin named like the component (kraken provides kraken) or like the qualifier
         named = [r for r in troubled if r.name in (name, plugin_name)]
         for record in named or (troubled if len(troubled) == 1 else []):
             if record.status == "disabled":
                 return LookupFailure(
                     f"{label} {ref!r} may come from plugin {record.name!r}, which is {record.reason}",
-                    hint="enable it (remove it from TRADECORE_DISABLE_PLUGINS, or add it to TRADECORE_LOAD_PLUGINS)")
+                    hint="enable it (remove it from TRADECORE_DISABLE_PLUGINS, or add it to TRADECORE_LOAD_PLUGINS)",
+                )
             return LookupFailure(
                 f"{label} {ref!r} is unavailable: plugin {record.name!r} {record.status} at {record.stage} "
                 f"({record.reason})",
-                hint="run 'tradecore plugins' for details, or set TRADECORE_STRICT_PLUGINS=1 for the traceback")
+                hint="run 'tradecore plugins' for details, or set TRADECORE_STRICT_PLUGINS=1 for the traceback",
+            )
         choices = self.names(kind)
         close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""

@@ -1,15 +1,16 @@
 """Runtime: the embedding entry point. It owns one plugin manager and its registry; no globals.
 
-    from tradecore import Runtime
-    rt = Runtime(plugins=[MyPlugin()], entrypoints=False)
-    resolved = rt.resolve("experiment.json")
-    source = resolved.source.build()
+from tradecore import Runtime
+rt = Runtime(plugins=[MyPlugin()], entrypoints=False)
+resolved = rt.resolve("experiment.json")
+source = resolved.source.build()
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from tradecore.manifest import Manifest, ResolvedManifest, read_manifest_file, resolve
 from tradecore.plugins import BUILTIN_PLUGINS, PluginControls, TradecorePluginManager
@@ -19,8 +20,14 @@ from tradecore.registry import Provided, Registry
 class Runtime:
     """Plugins, registry and builders for one process or test; create as many as you like."""
 
-    def __init__(self, plugins: Iterable[Any] = (), *, entrypoints: bool = True, builtins: bool = True,
-                 controls: PluginControls | None = None) -> None:
+    def __init__(
+        self,
+        plugins: Iterable[Any] = (),
+        *,
+        entrypoints: bool = True,
+        builtins: bool = True,
+        controls: PluginControls | None = None,
+    ) -> None:
         self.controls = controls or PluginControls()
         self.manager = TradecorePluginManager(self.controls)
         if entrypoints:
@@ -40,8 +47,13 @@ class Runtime:
         entrypoints = not overrides.pop("no_plugins", False)
         controls = PluginControls.from_environment(**overrides)
         if not entrypoints:
-            controls = PluginControls(disable=controls.disable, allow=(), strict=controls.strict,
-                                      trace=controls.trace, plugin_dirs=controls.plugin_dirs)
+            controls = PluginControls(
+                disable=controls.disable,
+                allow=(),
+                strict=controls.strict,
+                trace=controls.trace,
+                plugin_dirs=controls.plugin_dirs,
+            )
         return cls(controls=controls, entrypoints=True)
 
     def register(self, plugin: Any, name: str | None = None) -> bool:

@@ -28,10 +28,12 @@ def manifest_schema(registry: Registry) -> dict[str, Any]:
             defs[prefix + "params"] = params
             accepted = [provided.spec.name, provided.qualified]
             names.extend(accepted)
-            branches.append({
-                "if": {"properties": {"type": {"enum": accepted}}, "required": ["type"]},
-                "then": {"properties": {"params": {"$ref": f"#/$defs/{prefix}params"}}},
-            })
+            branches.append(
+                {
+                    "if": {"properties": {"type": {"enum": accepted}}, "required": ["type"]},
+                    "then": {"properties": {"params": {"$ref": f"#/$defs/{prefix}params"}}},
+                }
+            )
         ref_schema = {
             "allOf": [{"$ref": f"#/$defs/{base}"}, *branches],
             "properties": {"type": {"enum": sorted(set(names))}} if names else {},
@@ -51,3 +53,7 @@ def manifest_schema(registry: Registry) -> dict[str, Any]:
 
 def dumps(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+#: the plugins this repository ships; the committed schema covers exactly these plus the built-ins
+PROJECT_PLUGINS = ("kraken", "sb3", "talib", "runpod", "ray")

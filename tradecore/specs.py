@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -118,5 +119,10 @@ SPEC_TYPES: dict[str, type[ComponentSpec]] = {
 }
 KINDS: tuple[str, ...] = tuple(SPEC_TYPES)
 #: the manifest key for each kind (singular where the manifest holds one)
-KIND_LABEL = {"sources": "source", "indicators": "indicator", "rewards": "reward term",
-              "trainers": "trainer", "backends": "backend"}
+KIND_LABEL = {
+    "sources": "source",
+    "indicators": "indicator",
+    "rewards": "reward term",
+    "trainers": "trainer",
+    "backends": "backend",
+}

@@ -15,7 +15,8 @@ Helpers: :func:`assert_spec_valid` checks a spec against the plugin contract.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

@@ -19,7 +19,8 @@ def timeframe_ms(timeframe: str) -> int:
     match = _PATTERN.match(timeframe) if isinstance(timeframe, str) else None
     if not match:
         raise TimeframeError(
-            f"invalid timeframe {timeframe!r}: use a number and a unit m/h/d/w, e.g. 1m, 15m, 1h, 4h, 1d")
+            f"invalid timeframe {timeframe!r}: use a number and a unit m/h/d/w, e.g. 1m, 15m, 1h, 4h, 1d"
+        )
     return int(match.group(1)) * _UNITS_MS[match.group(2)]
 
 

@@ -7,7 +7,6 @@ commands arrive through the ``tradecore_commands`` hook once the global options 
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import click
@@ -37,6 +36,8 @@ class TradecoreGroup(click.Group):
         if obj.get("plugin_commands_loaded"):
             return
         obj["plugin_commands_loaded"] = True
+        for name in [n for n in self.commands if n not in BUILTIN_COMMANDS]:
+            del self.commands[name]  # commands of an earlier invocation's plugins (tests, embedding)
         runtime = get_runtime(ctx)
         runtime.manager.call_each("tradecore_commands", cli=self)
 
@@ -62,6 +63,25 @@ class TradecoreGroup(click.Group):
             self._plugin_commands(ctx)
         return self.commands.get(name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Turn user errors into one line each, and unexpected ones into one line plus a hint."""
+        from tradecore.errors import TradecoreError
+
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except TradecoreError as exc:
+            if _verbose(ctx):
+                raise
+            raise UserError(str(exc)) from None
+        except Exception as exc:
+            if _verbose(ctx):
+                raise
+            from tradecore.plugins import one_line
+
+            raise UserError(f"{one_line(exc)} (run with --verbose for the traceback)") from None
+
 
 def get_runtime(ctx: click.Context) -> Any:
     """The process's Runtime, built once from the global options and the environment."""
@@ -70,11 +90,15 @@ def get_runtime(ctx: click.Context) -> Any:
     if "runtime" not in obj:
         from tradecore.runtime import Runtime
 
-        opts = obj.get("options", {})
+        opts = root.params  # parsed global options (set before the group callback runs)
         obj["runtime"] = Runtime.from_environment(
-            disable=opts.get("disable", ()), allow=opts.get("only"), strict=opts.get("strict", False),
-            trace=opts.get("trace", False), plugin_dirs=opts.get("plugins_dir", ()),
-            no_plugins=opts.get("no_plugins", False))
+            disable=opts.get("disable", ()),
+            allow=opts.get("only"),
+            strict=opts.get("strict", False),
+            trace=opts.get("trace", False),
+            plugin_dirs=opts.get("plugins_dir", ()),
+            no_plugins=opts.get("no_plugins", False),
+        )
     return obj["runtime"]
 
 
@@ -85,52 +109,50 @@ def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 
 @click.group(cls=TradecoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tradecore")
-@click.option("--disable", multiple=True, callback=_split, metavar="NAMES",
-              help="Disable plugins by name (comma-separated; also TRADECORE_DISABLE_PLUGINS).")
-@click.option("--only", multiple=True, callback=_split, metavar="NAMES",
-              help="Load only these plugins besides the built-ins (also TRADECORE_LOAD_PLUGINS).")
+@click.option(
+    "--disable",
+    multiple=True,
+    callback=_split,
+    metavar="NAMES",
+    help="Disable plugins by name (comma-separated; also TRADECORE_DISABLE_PLUGINS).",
+)
+@click.option(
+    "--only",
+    multiple=True,
+    callback=_split,
+    metavar="NAMES",
+    help="Load only these plugins besides the built-ins (also TRADECORE_LOAD_PLUGINS).",
+)
 @click.option("--no-plugins", is_flag=True, help="Load built-ins only.")
-@click.option("--plugins-dir", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
-              help="Also load every *.py in DIR as a plugin (research; also TRADECORE_PLUGINS_DIR).")
+@click.option(
+    "--plugins-dir",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Also load every *.py in DIR as a plugin (research; also TRADECORE_PLUGINS_DIR).",
+)
 @click.option("--strict", is_flag=True, help="Re-raise plugin failures with their traceback.")
 @click.option("--trace", is_flag=True, help="Log every plugin hook call to stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, **options: Any) -> None:
     """tradecore: reinforcement-learning research on crypto markets, from one JSON manifest."""
-    ctx.ensure_object(dict)["options"] = options
+    ctx.ensure_object(dict)
+
+
+class UserError(click.ClickException):
+    """A one-line (per problem) error for the user: printed as ``error: ...``, exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        for line in self.format_message().splitlines() or ["unknown error"]:
+            click.echo(f"error: {line}", err=True, file=file)
+
+
+def _verbose(ctx: click.Context) -> bool:
+    options = ctx.find_root().params
+    return bool(options.get("verbose") or options.get("strict"))
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: user errors become one line on stderr and exit code 1."""
-    from tradecore.errors import TradecoreError
-
-    args = sys.argv[1:] if argv is None else argv
-    verbose = "-v" in args or "--verbose" in args or "--strict" in args
-    try:
-        code = cli.main(args=args, prog_name="tradecore", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except TradecoreError as exc:
-        if verbose:
-            raise
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"error: {line}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except Exception as exc:
-        if verbose:
-            raise
-        from tradecore.plugins import one_line
-
-        click.echo(f"error: {one_line(exc)} (run with --verbose for the traceback)", err=True)
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+    """Console entry point (``tradecore`` and ``python -m tradecore``)."""
+    cli.main(args=argv, prog_name="tradecore")

@@ -26,8 +26,7 @@ def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
         resolved = runtime.resolve(manifest)
     except ManifestError as exc:
         if as_json:
-            click.echo(json.dumps({"valid": False, "errors": [i.as_dict() for i in exc.issues]},
-                                  indent=2, default=str))
+            click.echo(json.dumps({"valid": False, "errors": [i.as_dict() for i in exc.issues]}, indent=2, default=str))
         else:
             for issue in exc.issues:
                 click.echo(f"error: {issue.render()}", err=True)
@@ -36,16 +35,24 @@ def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"valid": True, "resolved": resolved.as_dict()}, indent=2, default=str))
         return
-    parts = [f"source {resolved.source.spec.name}", f"{len(resolved.indicators)} indicator(s)",
-             f"{len(resolved.reward)} reward term(s)",
-             f"trainer {resolved.trainer.spec.name if resolved.trainer else '-'}",
-             f"backend {resolved.backend.spec.name}"]
+    parts = [
+        f"source {resolved.source.spec.name}",
+        f"{len(resolved.indicators)} indicator(s)",
+        f"{len(resolved.reward)} reward term(s)",
+        f"trainer {resolved.trainer.spec.name if resolved.trainer else '-'}",
+        f"backend {resolved.backend.spec.name}",
+    ]
     click.echo(f"ok: {manifest} is valid ({', '.join(parts)})")
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help=f"Write the schema here (editors: {DEFAULT_SCHEMA_PATH}); default stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"Write the schema here (editors: {DEFAULT_SCHEMA_PATH}); default stdout.",
+)
 @click.option("--check", is_flag=True, help="Exit 1 when --output differs from a fresh schema.")
 @click.pass_context
 def schema(ctx: click.Context, output: str | None, check: bool) -> None:

@@ -21,6 +21,7 @@ from tradecore.specs import KINDS
 def plugins(ctx: click.Context, as_json: bool, check: bool, requirements: bool, tracebacks: bool) -> None:
     """List every discovered plugin: version, status and what it provides."""
     runtime = get_runtime(ctx)
+    ctx.find_root().command._plugin_commands(ctx.find_root())  # a failing commands hook shows up too
     registry = runtime.registry  # collecting specs sets each plugin's status and provides
     records = runtime.manager.listing()
     clashes = registry.clashes()
@@ -29,10 +30,15 @@ def plugins(ctx: click.Context, as_json: bool, check: bool, requirements: bool, 
         for dist, version in dists:
             click.echo(f"{dist}=={version}")
     elif as_json:
-        click.echo(json.dumps({
-            "plugins": [r.as_dict() for r in records],
-            "clashes": [{"kind": k, "name": n, "plugins": p} for k, n, p in clashes],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "plugins": [r.as_dict() for r in records],
+                    "clashes": [{"kind": k, "name": n, "plugins": p} for k, n, p in clashes],
+                },
+                indent=2,
+            )
+        )
     else:
         rows = []
         for r in records:
@@ -41,8 +47,10 @@ def plugins(ctx: click.Context, as_json: bool, check: bool, requirements: bool, 
             rows.append([r.name, r.version or "-", status, provides or "-"])
         click.echo(render_table(["NAME", "VERSION", "STATUS", "PROVIDES"], rows))
         for kind, name, owners in clashes:
-            click.echo(f"clash: {kind} {name!r} is provided by {', '.join(owners)}; "
-                       f"use {owners[0]}/{name} in manifests", err=True)
+            click.echo(
+                f"clash: {kind} {name!r} is provided by {', '.join(owners)}; use {owners[0]}/{name} in manifests",
+                err=True,
+            )
         if tracebacks:
             for r in records:
                 if r.traceback:
@@ -75,8 +83,18 @@ def components(ctx: click.Context, kind: str | None, name: str | None, as_json: 
             raise TradecoreError(f"{exc.message}; {exc.hint}" if exc.hint else exc.message) from None
         schema = provided.spec.params.model_json_schema()
         if as_json:
-            click.echo(json.dumps({"kind": kind, "name": provided.spec.name, "plugin": provided.plugin,
-                                   "description": provided.spec.description, "params": schema}, indent=2))
+            click.echo(
+                json.dumps(
+                    {
+                        "kind": kind,
+                        "name": provided.spec.name,
+                        "plugin": provided.plugin,
+                        "description": provided.spec.description,
+                        "params": schema,
+                    },
+                    indent=2,
+                )
+            )
         else:
             click.echo(f"{kind[:-1]} {provided.spec.name} (plugin {provided.plugin}): {provided.spec.description}")
             click.echo(json.dumps(schema, indent=2))
@@ -84,8 +102,15 @@ def components(ctx: click.Context, kind: str | None, name: str | None, as_json: 
     kinds = [kind] if kind else list(KINDS)
     items = [(k, p) for k in kinds for p in registry.all(k)]
     if as_json:
-        click.echo(json.dumps([{"kind": k, "name": p.spec.name, "plugin": p.plugin,
-                                "description": p.spec.description} for k, p in items], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {"kind": k, "name": p.spec.name, "plugin": p.plugin, "description": p.spec.description}
+                    for k, p in items
+                ],
+                indent=2,
+            )
+        )
         return
     rows = [[k, p.spec.name, p.plugin, p.spec.description] for k, p in items]
     click.echo(render_table(["KIND", "NAME", "PLUGIN", "DESCRIPTION"], rows))
