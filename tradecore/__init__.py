@@ -29,7 +29,11 @@ _LAZY = {
     "BackendSpec": "tradecore.specs",
 }
 
-__all__ = ["__version__", "hookimpl", *_LAZY]
+__all__ = [
+    "__version__", "hookimpl", "Runtime", "load_manifest", "resolve", "Manifest", "PluginUnavailable",
+    "PluginControls", "TradecoreError", "ManifestError", "SourceSpec", "IndicatorSpec", "RewardTermSpec",
+    "TrainerSpec", "BackendSpec",
+]
 
 if TYPE_CHECKING:
     from tradecore.errors import ManifestError, TradecoreError

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
-Factory = Union[str, Callable[..., Any]]
+Factory = Union[str, Callable[..., Any]]  # noqa: UP007 - evaluated at runtime on 3.11
 
 
 class SpecError(ValueError):
