@@ -1,0 +1,111 @@
+"""Action heads: which are enabled, their spaces, value tables and masks.
+
+Discrete mode: a ``Dict`` of ``Discrete`` heads, only those with more than one choice:
+
+- ``direction``: 0 = flat, 1 = long, 2 = short (2 only with ``allow_short``). Off = always long.
+- ``size``: index into ``actions.size_buckets``; exposure = size x ``env.leverage`` (fraction of equity).
+- ``stop_loss`` / ``take_profit``: index into ``actions.stop_loss_pct`` / ``take_profit_pct``.
+
+Continuous mode: ``Box(-1, 1, (k,))``. Dimension 0 is the target position: x ``leverage`` with shorting,
+otherwise mapped from [-1, 1] to [0, 1] x ``leverage``. When the stop or take list has two or more
+values, one more dimension each maps [-1, 1] linearly onto [min, max] of that list.
+
+Stop and take distances are chosen when a position opens from flat and stay locked while it is open
+(a resize or flip re-anchors the levels at the new fill with the same distances). The masks say so:
+while a position is open only the bucket in force is valid in the stop and take heads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradecore.env.config import EnvConfig
+from tradecore.errors import TradecoreError
+
+HEAD_ORDER = ("direction", "size", "stop_loss", "take_profit")
+
+
+@dataclass(frozen=True)
+class ActionLayout:
+    """Value tables per head and which heads the agent controls."""
+
+    continuous: bool
+    direction: tuple[float, ...]  # index -> sign
+    size: tuple[float, ...]  # index -> exposure as a multiple of equity (already x leverage)
+    stop_loss: tuple[float, ...]  # index -> distance (fraction), () = no stop
+    take_profit: tuple[float, ...]
+    heads: tuple[str, ...]  # enabled discrete heads, in HEAD_ORDER (also the Dict's sorted key order)
+    allow_short: bool
+    leverage: float
+
+    @classmethod
+    def from_config(cls, config: EnvConfig) -> ActionLayout:
+        acts = config.actions
+        direction = (0.0, 1.0, -1.0) if config.allow_short else (0.0, 1.0)
+        if not acts.direction:
+            direction = (1.0,)
+        size = tuple(float(s) * config.leverage for s in acts.size_buckets)
+        stop = tuple(float(v) for v in acts.stop_loss_pct)
+        take = tuple(float(v) for v in acts.take_profit_pct)
+        tables = {"direction": direction, "size": size, "stop_loss": stop, "take_profit": take}
+        heads = tuple(h for h in HEAD_ORDER if len(tables[h]) > 1)
+        continuous = config.action_mode == "continuous"
+        if not continuous and not heads:
+            raise TradecoreError(
+                "env.actions: the agent has no choice to make; set actions.direction to true or give "
+                "two or more size_buckets"
+            )
+        return cls(
+            continuous=continuous,
+            direction=direction,
+            size=size,
+            stop_loss=stop,
+            take_profit=take,
+            heads=heads,
+            allow_short=config.allow_short,
+            leverage=float(config.leverage),
+        )
+
+    def table(self, head: str) -> tuple[float, ...]:
+        return getattr(self, head)
+
+    @property
+    def continuous_dims(self) -> tuple[str, ...]:
+        """Continuous mode: the Box dimensions after the target position."""
+        return tuple(h for h in ("stop_loss", "take_profit") if len(self.table(h)) > 1)
+
+    def action_space(self):
+        from gymnasium import spaces
+
+        if self.continuous:
+            k = 1 + len(self.continuous_dims)
+            return spaces.Box(-1.0, 1.0, (k,), np.float32)
+        return spaces.Dict({h: spaces.Discrete(len(self.table(h))) for h in self.heads})
+
+    def nvec(self) -> list[int]:
+        """Sizes of the enabled discrete heads, in order (the MultiDiscrete flattening)."""
+        return [len(self.table(h)) for h in self.heads]
+
+    def default_index(self, head: str) -> int:
+        """The index a disabled head takes: direction off = long (index 0 of its one-value table)."""
+        return 0
+
+    def decode_continuous(self, action) -> tuple[float, int, int, float, float]:
+        """(target exposure, -1, -1, stop distance, take distance) from a Box action."""
+        values = np.asarray(action, dtype=np.float64).reshape(-1)
+        a0 = min(1.0, max(-1.0, float(values[0])))
+        target = a0 * self.leverage if self.allow_short else (a0 + 1.0) * 0.5 * self.leverage
+        dists = []
+        k = 1
+        for head in ("stop_loss", "take_profit"):
+            table = self.table(head)
+            if len(table) > 1:
+                u = min(1.0, max(-1.0, float(values[k])))
+                k += 1
+                lo, hi = min(table), max(table)
+                dists.append(lo + (u + 1.0) * 0.5 * (hi - lo))
+            else:
+                dists.append(table[0] if table else 0.0)
+        return target, -1, -1, dists[0], dists[1]

@@ -1,0 +1,297 @@
+"""Experiment: a manifest's market, features, splits and reward terms, ready to make envs.
+
+exp = build_experiment(resolved, candles, ctx)      # every check happens here, never mid-training
+env = exp.make_env("train")                          # gymnasium.Env (Dict actions)
+venv = exp.make_vec_env("train", 256, seed=0)        # gymnasium.vector.VectorEnv, numpy-batched
+exp.splits["test"], exp.candles("test"), exp.feature_names, exp.reward_names
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tradecore.env.config import EnvConfig, SplitConfig
+from tradecore.env.market import MarketData
+from tradecore.env.rewards import BatchOutcome, probe_outcomes
+from tradecore.env.splits import compute_splits
+from tradecore.errors import TradecoreError
+from tradecore.interfaces import Candles, RunContext
+
+if TYPE_CHECKING:
+    from tradecore.env.trading import TradingEnv
+    from tradecore.env.vector import BatchedTradingEnv
+    from tradecore.manifest import ResolvedManifest
+
+_UNSET: Any = object()
+TermFactory = Callable[[], Any]
+
+
+@dataclass
+class Experiment:
+    """Everything needed to build envs for one manifest; cheap to keep, envs are made on demand."""
+
+    market: MarketData
+    config: EnvConfig
+    split_config: SplitConfig
+    splits: dict[str, range]
+    reward_terms: list[tuple[str, float, TermFactory]]
+    candles_all: Candles
+    embargo: int
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.market.feature_names)
+
+    @property
+    def timeframe(self) -> str:
+        return self.market.timeframe
+
+    @property
+    def reward_names(self) -> list[str]:
+        return [name for name, _, _ in self.reward_terms]
+
+    def build_terms(self) -> list[tuple[str, float, Any]]:
+        """Fresh reward-term instances (terms may keep per-episode state, so each env gets its own)."""
+        return [(name, weight, make()) for name, weight, make in self.reward_terms]
+
+    def split_range(self, split: str) -> range:
+        if split not in self.splits:
+            raise TradecoreError(f"split {split!r} does not exist; choose one of {', '.join(self.splits)}")
+        return self.splits[split]
+
+    def candles(self, split: str) -> Candles:
+        """The candles of ``split`` (views), aligned with the env's bars, for baselines and plots."""
+        r = self.split_range(split)
+        return self.candles_all.slice(r.start, r.stop)
+
+    def make_env(
+        self,
+        split: str = "train",
+        *,
+        random_start: bool | None = None,
+        episode_steps: int | None = _UNSET,
+        record: bool = False,
+        render_mode: str | None = None,
+    ) -> TradingEnv:
+        from tradecore.env.trading import TradingEnv
+
+        kwargs = {} if episode_steps is _UNSET else {"episode_steps": episode_steps}
+        return TradingEnv(
+            self.market,
+            self.config,
+            self.build_terms(),
+            split=self.split_range(split),
+            split_name=split,
+            random_start=random_start,
+            record=record,
+            render_mode=render_mode,
+            **kwargs,
+        )
+
+    def make_vec_env(
+        self,
+        split: str = "train",
+        num_envs: int = 8,
+        *,
+        seed: int | None = None,
+        random_start: bool | None = None,
+        episode_steps: int | None = _UNSET,
+    ) -> BatchedTradingEnv:
+        from tradecore.env.vector import BatchedTradingEnv
+
+        kwargs = {} if episode_steps is _UNSET else {"episode_steps": episode_steps}
+        return BatchedTradingEnv(
+            self.market,
+            self.config,
+            self.build_terms(),
+            num_envs,
+            split=self.split_range(split),
+            split_name=split,
+            random_start=random_start,
+            seed=seed,
+            **kwargs,
+        )
+
+    def fold(self, index: int) -> Experiment:
+        """The same experiment on walk-forward fold ``index`` (features are reused, not recomputed)."""
+        first = self.extra.get("first", 0)
+        usable = len(self.market) - first
+        splits = compute_splits(
+            usable, self.split_config, window=self.config.window, embargo=self.embargo, first=first, fold=index
+        )
+        return replace(self, splits=splits, split_config=self.split_config.model_copy(update={"fold": index}))
+
+
+def build_experiment(resolved: ResolvedManifest, candles: Candles, ctx: RunContext | None = None) -> Experiment:
+    """Build indicators and features, compute the splits and check the reward terms, for ``resolved``."""
+    manifest = resolved.manifest
+    config = manifest.env
+    indicators = []
+    seen: dict[str, int] = {}
+    for comp in resolved.indicators:
+        name = comp.spec.name
+        seen[name] = seen.get(name, 0) + 1
+        label = name if seen[name] == 1 else f"{name}_{seen[name]}"
+        try:
+            indicators.append((label, comp.build()))
+        except TradecoreError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise TradecoreError(f"{comp.path}: cannot build indicator {name!r}: {exc}") from None
+    if not indicators:
+        from tradecore.env.defaults import DefaultFeatures
+
+        indicators = [("default", DefaultFeatures())]
+    values, names, start = _build_features(candles, indicators, config)
+    terms = [
+        (_term_label(c, i, resolved.reward), float(c.weight if c.weight is not None else 1.0), _component_factory(c))
+        for i, c in enumerate(resolved.reward)
+    ]
+    return experiment_from_arrays(
+        candles,
+        values,
+        names,
+        config,
+        manifest.split,
+        terms,
+        first=start,
+        seed=manifest.seed,
+        warmup=start,
+        reward_paths=[c.path for c in resolved.reward],
+    )
+
+
+def experiment_from_arrays(
+    candles: Candles,
+    features: np.ndarray,
+    feature_names: list[str],
+    config: EnvConfig,
+    split: SplitConfig | None = None,
+    reward_terms: list[tuple[str, float, TermFactory]] = (),
+    *,
+    first: int = 0,
+    seed: int = 0,
+    warmup: int = 0,
+    reward_paths: list[str] | None = None,
+) -> Experiment:
+    """An experiment from precomputed, aligned features: row ``i`` of ``features`` belongs to candle
+    ``first + i`` (rows before ``first`` are warm-up and never reach an env)."""
+    split = split or SplitConfig()
+    n_rows = len(candles) - first
+    if n_rows <= 0 or len(features) != n_rows:
+        raise TradecoreError(
+            f"indicators: {len(features)} feature rows for {n_rows} candles after warm-up "
+            f"({first} rows); no rows left after warm-up"
+        )
+    full = np.zeros((len(candles), np.shape(features)[1] if np.ndim(features) == 2 else 0), dtype=np.float32)
+    full[first:] = features
+    usable = n_rows
+    if usable < config.window + 1:
+        raise TradecoreError(
+            f"env.window: {config.window} bars need at least {config.window + 1} rows, but only "
+            f"{usable} are left after {first} warm-up rows; lower env.window or load more data"
+        )
+    market = MarketData.from_arrays(candles.slice(first, len(candles)), full[first:], feature_names)
+    # the market keeps candle coordinates: prepend the warm-up rows (never inside a split)
+    market = MarketData(
+        time=candles.time,
+        open=np.ascontiguousarray(candles.open, np.float64),
+        high=np.ascontiguousarray(candles.high, np.float64),
+        low=np.ascontiguousarray(candles.low, np.float64),
+        close=np.ascontiguousarray(candles.close, np.float64),
+        features=full,
+        feature_names=market.feature_names,
+        timeframe=candles.timeframe,
+    )
+    embargo = split.embargo_bars if split.embargo_bars is not None else max(config.window, warmup)
+    if embargo < config.window:
+        raise TradecoreError(
+            f"split.embargo_bars: {embargo} is below env.window ({config.window}); the gap between "
+            "parts must be at least one observation window"
+        )
+    splits = compute_splits(usable, split, window=config.window, embargo=embargo, first=first)
+    paths = reward_paths or [f"reward[{i}]" for i in range(len(reward_terms))]
+    for (name, weight, make), path in zip(reward_terms, paths):
+        _check_term(name, weight, make, path)
+    if not reward_terms:
+        raise TradecoreError('reward: no reward terms; add at least {"type": "pnl"}')
+    from tradecore.env.actions import ActionLayout
+
+    ActionLayout.from_config(config)  # raises for an action setup with no choice
+    return Experiment(
+        market=market,
+        config=config,
+        split_config=split,
+        splits=splits,
+        reward_terms=list(reward_terms),
+        candles_all=candles,
+        embargo=embargo,
+        seed=seed,
+        extra={"first": first},
+    )
+
+
+def _build_features(candles: Candles, indicators: list[tuple[str, Any]], config: EnvConfig):
+    from tradecore.features.pipeline import build_features
+
+    normalize = None if config.normalize == "none" else config.normalize
+    fs = build_features(candles, indicators, normalize=normalize, normalize_window=config.normalize_window)
+    return fs.values, list(fs.names), int(fs.start)
+
+
+def _term_label(comp: Any, index: int, all_terms: list[Any]) -> str:
+    name = comp.spec.name
+    if sum(1 for c in all_terms if c.spec.name == name) > 1:
+        return f"{name}[{index}]"
+    return name
+
+
+def _component_factory(comp: Any) -> TermFactory:
+    def make() -> Any:
+        return comp.build()
+
+    return make
+
+
+def _check_term(name: str, weight: float, make: TermFactory, path: str) -> None:
+    """Build the term once and run it over probe outcomes: a non-finite value fails now, not mid-training."""
+    if not math.isfinite(weight):
+        raise TradecoreError(f"{path}.weight: must be a finite number, got {weight}")
+    try:
+        term = make()
+    except TradecoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's constructor failing is the user's error to see
+        raise TradecoreError(f"{path}: cannot build reward term {name!r}: {exc}") from None
+    if not callable(term):
+        raise TradecoreError(f"{path}: reward term {name!r} is not callable (implement __call__(outcome))")
+    probes = probe_outcomes()
+    term.reset()
+    for o in probes:
+        value = term(o)
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TradecoreError(
+                f"{path}: reward term {name!r} returned a non-finite value ({value!r}) for a "
+                "plausible step; check its params"
+            )
+    if hasattr(term, "batch") and hasattr(term, "reset_batch"):
+        batch = BatchOutcome(len(probes))
+        for k, o in enumerate(probes):
+            for attr in batch.__slots__:
+                getattr(batch, attr)[k] = getattr(o, attr)
+        try:
+            term.reset_batch(len(probes))
+            values = np.asarray(term.batch(batch), dtype=np.float64)
+        except NotImplementedError:
+            return
+        if values.shape != (len(probes),) or not np.isfinite(values).all():
+            raise TradecoreError(
+                f"{path}: reward term {name!r} batch form returned non-finite values or a wrong shape; check its params"
+            )

@@ -1,0 +1,29 @@
+"""The ``gymnasium.make`` entry point: a manifest (path or dict) in, a TradingEnv out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def make_trading_env(
+    manifest: str | Path | dict[str, Any],
+    split: str = "train",
+    *,
+    runtime: Any = None,
+    render_mode: str | None = None,
+    **env_kwargs: Any,
+):
+    """Resolve ``manifest``, load its candles, build the experiment and return ``make_env(split)``."""
+    from tradecore.env.experiment import build_experiment
+    from tradecore.interfaces import Candles, RunContext
+    from tradecore.paths import resolve_lake_root
+    from tradecore.runtime import Runtime
+
+    rt = runtime or Runtime()
+    resolved = rt.resolve(manifest)
+    ctx = RunContext(lake_root=resolve_lake_root(resolved.manifest.lake), seed=resolved.manifest.seed)
+    source = resolved.source.build()
+    frame = source.load(ctx)
+    candles = Candles.from_frame(frame, source.describe().get("timeframe", "1m"))
+    return build_experiment(resolved, candles, ctx).make_env(split, render_mode=render_mode, **env_kwargs)
