@@ -59,7 +59,12 @@ def child_environment(controls: PluginControls | None) -> dict[str, str]:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
-    """Ask Linux to SIGTERM this child when the process that started it dies (even by SIGKILL)."""
+    """Ask Linux to SIGTERM this child when the process that started it dies (even by SIGKILL).
+
+    Also give SIGINT back its default: a parent started in the background ignores it, and the child
+    would inherit that and never see the polite Ctrl-C that lets it write what it can.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         import ctypes
 
@@ -179,22 +184,26 @@ def start_child(
 def stop_children(
     children: list[ChildRun], *, grace_s: float = 10.0, term_s: float = 3.0, reason: str = "interrupted"
 ) -> None:
-    """Stop every running child: SIGINT (let it write what it can), then SIGTERM, then SIGKILL."""
+    """Stop every running child: SIGINT (let it write what it can), then SIGTERM, then SIGKILL.
+
+    A second Ctrl-C while waiting skips straight to SIGKILL; no child is left behind either way.
+    """
     live = [c for c in children if c.poll() is None]
     for child in live:
         child.stop_reason = child.stop_reason or reason
-    for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, term_s), (signal.SIGKILL, 5.0)):
-        live = [c for c in live if c.poll() is None]
-        if not live:
-            break
-        for child in live:
-            child.signal(sig)
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and any(c.poll() is None for c in live):
-            time.sleep(0.02)
-    for child in children:
-        try:
-            child.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL'd processes always exit
-            pass
-        child.poll()
+    try:
+        for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, term_s)):
+            live = [c for c in live if c.poll() is None]
+            for child in live:
+                child.signal(sig)
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline and any(c.poll() is None for c in live):
+                time.sleep(0.02)
+    finally:
+        for child in children:
+            child.signal(signal.SIGKILL)
+            try:
+                child.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL'd processes always exit
+                pass
+            child.poll()

@@ -78,8 +78,8 @@ def run_jobs(
     pending = deque(jobs)
     running: dict[str, ChildRun] = {}
     interrupted = False
-    try:
-        with sigterm_as_interrupt():
+    with sigterm_as_interrupt():
+        try:
             while pending or running:
                 while pending and len(running) < max(1, workers):
                     job = pending.popleft()
@@ -99,17 +99,19 @@ def run_jobs(
                     if on_change:
                         on_change(ordered, False)
                 time.sleep(poll_s)
-    except KeyboardInterrupt:
-        interrupted = True
-        stop_children(list(running.values()), grace_s=grace_s)
-        for key, child in running.items():
-            _finish(results[key], child)
-        for job in pending:
-            results[job.key].status = "cancelled"
-        raise
-    finally:
-        if on_change:
-            on_change(ordered, interrupted)
+        except KeyboardInterrupt:
+            interrupted = True
+            try:
+                stop_children(list(running.values()), grace_s=grace_s)
+            finally:
+                for key, child in running.items():
+                    _finish(results[key], child)
+                for job in pending:
+                    results[job.key].status = "cancelled"
+            raise
+        finally:
+            if on_change:
+                on_change(ordered, interrupted)
     return ordered
 
 
