@@ -1,0 +1,256 @@
+"""Gap reports: missing candle slots as ranges, classified "no_trades" vs "missing", with how to fill them.
+
+Evidence for "no trades": the local trading rate around the hole (trades per slot from neighbouring
+candles, or the fill rate when counts are unknown) makes an empty stretch of that length plausible
+(Poisson), and/or both neighbours come from a source that is complete over its range (dumps, trades
+rebuilt into candles, REST windows: Kraken emits no candle for an interval without trades).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tradecore.data.exchanges import facts, fill_options
+from tradecore.data.lake import iso_ms
+from tradecore.timeframes import timeframe_ms
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from tradecore.data.lake import Lake
+
+#: neighbouring candles on each side used to estimate the local trading rate
+NEIGHBOURS = 60
+#: P(no trade over the hole) at or above this -> "no_trades" on rate evidence alone
+PLAUSIBLE = 1e-2
+#: with a complete source on both sides, holes down to this probability still count as "no_trades"
+PLAUSIBLE_COMPLETE = 1e-9
+
+
+@dataclass
+class Gap:
+    """Missing slots [start_ms, end_ms): ``slots`` candles absent."""
+
+    start_ms: int
+    end_ms: int
+    slots: int
+    kind: str = "missing"  # "no_trades" | "missing"
+    p_empty: float | None = None
+    evidence: list[str] = field(default_factory=list)
+    fill: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "start": iso_ms(self.start_ms),
+            "end": iso_ms(self.end_ms),
+            "slots": self.slots,
+            "kind": self.kind,
+            "p_empty": self.p_empty,
+            "evidence": self.evidence,
+            "fill": self.fill,
+        }
+
+
+@dataclass
+class GapReport:
+    exchange: str
+    pair: str
+    timeframe: str
+    rows: int
+    first_ms: int | None
+    last_ms: int | None
+    gaps: list[Gap]
+
+    @property
+    def missing_slots(self) -> int:
+        return sum(g.slots for g in self.gaps)
+
+    def counts(self) -> dict[str, int]:
+        """``gaps``/``missing_slots`` in total, then per kind: ``no_trades_gaps``/``no_trades_slots`` and
+        ``missing_gaps``/``missing_gap_slots`` (holes we failed to fetch)."""
+        no_trades = [g for g in self.gaps if g.kind == "no_trades"]
+        missing = [g for g in self.gaps if g.kind == "missing"]
+        return {
+            "gaps": len(self.gaps),
+            "missing_slots": self.missing_slots,
+            "no_trades_gaps": len(no_trades),
+            "no_trades_slots": sum(g.slots for g in no_trades),
+            "missing_gaps": len(missing),
+            "missing_gap_slots": sum(g.slots for g in missing),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "exchange": self.exchange,
+            "pair": self.pair,
+            "timeframe": self.timeframe,
+            "rows": self.rows,
+            "first": iso_ms(self.first_ms),
+            "last": iso_ms(self.last_ms),
+            **self.counts(),
+            "gaps": [g.as_dict() for g in self.gaps],
+        }
+
+
+def find_gaps(times_ms: np.ndarray, step_ms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices ``i`` where a hole follows row ``i``, each hole's first missing slot, and its slot count."""
+    diffs = np.diff(times_ms)
+    idx = np.nonzero(diffs > step_ms)[0]
+    return idx, times_ms[idx] + step_ms, diffs[idx] // step_ms - 1
+
+
+def classify(
+    times_ms: np.ndarray, trades: np.ndarray | None, origins: np.ndarray | None, step_ms: int, exchange: str
+) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+    """Per hole: p_empty, whether it is "no_trades", evidence lines."""
+    idx, _, slots = find_gaps(times_ms, step_ms)
+    n = len(times_ms)
+    if not len(idx):
+        return np.empty(0), np.empty(0, bool), []
+    lo = np.maximum(0, idx - NEIGHBOURS + 1)
+    hi = np.minimum(n - 1, idx + NEIGHBOURS)
+    span_slots = (times_ms[hi] - times_ms[lo]) // step_ms + 1 - slots  # the hole itself excluded
+    rows = hi - lo + 1
+    use_counts = trades is not None
+    if use_counts:
+        cum = np.concatenate([[0], np.cumsum(trades, dtype=np.float64)])
+        rate = (cum[hi + 1] - cum[lo]) / np.maximum(span_slots, 1)  # trades per slot nearby
+        log_p = -rate * slots
+    else:
+        fill = np.clip(rows / np.maximum(span_slots, 1), 0, 1)
+        with np.errstate(divide="ignore"):
+            log_p = np.where(fill < 1, slots * np.log1p(-np.minimum(fill, 1 - 1e-12)), -np.inf)
+    p_empty = np.exp(log_p)
+    info = facts(exchange)
+    complete = np.zeros(len(idx), bool)
+    if origins is not None and info.skips_empty_candles:
+        before, after = origins[idx], origins[idx + 1]
+        complete = (before == after) & np.isin(before, list(info.complete_origins))
+    no_trades = (p_empty >= PLAUSIBLE) | (complete & (p_empty >= PLAUSIBLE_COMPLETE))
+    if not info.skips_empty_candles:
+        no_trades[:] = False  # a source that emits every slot has no legitimate holes
+    evidence = []
+    for i in range(len(idx)):
+        lines = []
+        if use_counts:
+            lines.append(f"{rate[i]:.3g} trades/slot nearby; P(no trade in {int(slots[i])} slots) = {p_empty[i]:.1e}")
+        else:
+            lines.append(
+                f"{rows[i] / max(span_slots[i], 1):.0%} of nearby slots filled; "
+                f"P(empty run of {int(slots[i])}) = {p_empty[i]:.1e}"
+            )
+        if origins is not None:
+            lines.append(
+                f"neighbours from {origins[idx[i]]} / {origins[idx[i] + 1]}"
+                + (" (complete source)" if complete[i] else "")
+            )
+        evidence.append(lines)
+    return p_empty, no_trades, evidence
+
+
+def gap_report(
+    frame: pl.DataFrame,
+    exchange: str,
+    pair: str,
+    timeframe: str,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    now_ms: int | None = None,
+    fill: bool = True,
+) -> GapReport:
+    """Gaps of a sorted candle frame (``time``, optional ``trades``, ``origin``); ``start_ms``/``end_ms``
+    add the never-fetched head and tail of a requested range as "missing"."""
+    import polars as pl
+
+    step = timeframe_ms(timeframe)
+    times = frame["time"].dt.epoch("ms").to_numpy() if frame.schema["time"] != pl.Int64 else frame["time"].to_numpy()
+    trades = None
+    if "trades" in frame.columns and frame.height and frame["trades"].null_count() == 0:
+        trades = frame["trades"].to_numpy()
+    origins = frame["origin"].to_numpy() if "origin" in frame.columns else None
+    idx, starts, slots = find_gaps(times, step)
+    p_empty, no_trades, evidence = classify(times, trades, origins, step, exchange)
+    rate_all = None
+    if trades is not None and len(times):
+        rate_all = float(trades.sum()) / max(1, (times[-1] - times[0]) // step + 1)
+    gaps = []
+    if start_ms is not None and (not len(times) or times[0] > start_ms):
+        head_end = int(times[0]) if len(times) else (end_ms if end_ms is not None else start_ms)
+        first = start_ms + (-start_ms) % step
+        if head_end > first:
+            gaps.append(
+                Gap(first, head_end, (head_end - first) // step, "missing", None, ["before the first stored candle"])
+            )
+    for i in range(len(idx)):
+        kind = "no_trades" if no_trades[i] else "missing"
+        gaps.append(
+            Gap(int(starts[i]), int(starts[i] + slots[i] * step), int(slots[i]), kind, float(p_empty[i]), evidence[i])
+        )
+    if end_ms is not None and len(times) and times[-1] + step < end_ms:
+        tail_start = int(times[-1]) + step
+        tail_end = end_ms - end_ms % step if end_ms % step else end_ms
+        if tail_end > tail_start:
+            gaps.append(
+                Gap(
+                    tail_start,
+                    tail_end,
+                    (tail_end - tail_start) // step,
+                    "missing",
+                    None,
+                    ["after the last stored candle"],
+                )
+            )
+    if fill:
+        for gap in gaps:
+            if gap.kind == "missing":
+                gap.fill = fill_options(
+                    exchange, pair, timeframe, gap.start_ms, gap.end_ms, now_ms=now_ms, trades_per_slot=rate_all
+                )
+    return GapReport(
+        exchange,
+        pair,
+        timeframe,
+        len(times),
+        int(times[0]) if len(times) else None,
+        int(times[-1]) if len(times) else None,
+        gaps,
+    )
+
+
+def lake_gap_report(
+    lake: Lake,
+    exchange: str,
+    pair: str,
+    timeframe: str,
+    start: Any = None,
+    end: Any = None,
+    *,
+    now_ms: int | None = None,
+) -> GapReport:
+    """Gap report straight from the lake (reads time, trades and, when partitions mix origins, origin)."""
+    import polars as pl
+
+    from tradecore.data.lake import to_ms
+
+    parts = lake.partitions(exchange, pair, timeframe)
+    mixed = any(len(p.origins) > 1 for p in parts) or len({o for p in parts for o in p.origins}) > 1
+    columns = ["time", "trades"] + (["origin"] if mixed else [])
+    frame = lake.scan(exchange, pair, timeframe, start, end).select(columns).collect()
+    if not mixed and parts and parts[0].origins:
+        frame = frame.with_columns(pl.lit(next(iter(parts[0].origins))).alias("origin"))
+    return gap_report(frame, exchange, pair, timeframe, start_ms=to_ms(start), end_ms=to_ms(end), now_ms=now_ms)
+
+
+def summary_line(report: GapReport) -> str:
+    c = report.counts()
+    return (
+        f"{report.exchange} {report.pair} {report.timeframe}: {report.rows:,} candles, {c['gaps']:,} gaps "
+        f"({c['missing_slots']:,} slots): {c['no_trades_gaps']:,} no trades ({c['no_trades_slots']:,} slots), "
+        f"{c['missing_gaps']:,} missing ({c['missing_gap_slots']:,} slots)"
+    )
