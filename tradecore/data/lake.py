@@ -408,6 +408,8 @@ class Lake:
         return replaced
 
     def _atomic_write(self, path: Path, frame: pl.DataFrame, step: int) -> None:
+        import polars as pl
+
         self._mkdir(path.parent)
         meta = json.dumps(summarise(frame, step), separators=(",", ":"))
         fd, tmp = tempfile.mkstemp(prefix=".data-", suffix=".tmp", dir=path.parent)
@@ -425,10 +427,11 @@ class Lake:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
             _fsync_dir(path.parent)
-        except OSError as exc:
+        except (OSError, pl.exceptions.PolarsError) as exc:
             _unlink_quiet(tmp)
+            reason = getattr(exc, "strerror", None) or str(exc).strip().splitlines()[-1]
             raise LakeError(
-                f"cannot write {path}: {exc.strerror or exc} (disk full or read-only? the stored data is unchanged)"
+                f"cannot write {path}: {reason} (disk full or read-only? the stored data is unchanged)"
             ) from None
         except BaseException:
             _unlink_quiet(tmp)
