@@ -133,18 +133,14 @@ def build_experiment(resolved: ResolvedManifest, candles: Candles, ctx: RunConte
     """Build indicators and features, compute the splits and check the reward terms, for ``resolved``."""
     manifest = resolved.manifest
     config = manifest.env
-    indicators = []
-    seen: dict[str, int] = {}
-    for comp in resolved.indicators:
-        name = comp.spec.name
-        seen[name] = seen.get(name, 0) + 1
-        label = name if seen[name] == 1 else f"{name}_{seen[name]}"
-        try:
-            indicators.append((label, comp.build()))
-        except TradecoreError:
-            raise
-        except (ValueError, TypeError) as exc:
-            raise TradecoreError(f"{comp.path}: cannot build indicator {name!r}: {exc}") from None
+    from tradecore.features.labels import labelled_indicators
+
+    try:
+        indicators = labelled_indicators(resolved.indicators)
+    except TradecoreError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise TradecoreError(f"indicators: cannot build an indicator: {exc}") from None
     if not indicators:
         from tradecore.env.defaults import DefaultFeatures
 
@@ -241,8 +237,7 @@ def experiment_from_arrays(
 def _build_features(candles: Candles, indicators: list[tuple[str, Any]], config: EnvConfig):
     from tradecore.features.pipeline import build_features
 
-    normalize = None if config.normalize == "none" else config.normalize
-    fs = build_features(candles, indicators, normalize=normalize, normalize_window=config.normalize_window)
+    fs = build_features(candles, indicators, normalize=config.normalize, normalize_window=config.normalize_window)
     return fs.values, list(fs.names), int(fs.start)
 
 
