@@ -1,0 +1,305 @@
+"""The ``sb3`` trainer: builds vector envs, the SB3 model and callbacks; trains, checkpoints, resumes, saves.
+
+Run-folder outputs: ``model/model.zip`` (final), ``model/best_model.zip`` (best validation return),
+each with ``.vecnormalize.pkl`` when observations are normalised, ``checkpoints/`` (``latest.json``
+points at the newest; ``tradecore run --resume`` continues from it), ``tensorboard/`` and
+``training.csv``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from tradecore.errors import TradecoreError
+from tradecore.interfaces import RunContext, Trainer
+from tradecore_sb3.params import CONTINUOUS_ONLY, LinearSchedule, NetArch, SB3Params
+from tradecore_sb3.policy import ActionCodec, SB3Policy, algo_class, load_policy
+
+MODEL_DIR = "model"
+ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "leaky_relu": "LeakyReLU"}
+
+
+class Linear:
+    """SB3 schedule: ``progress_remaining`` 1 -> 0 maps ``initial`` -> ``final`` (picklable)."""
+
+    def __init__(self, initial: float, final: float) -> None:
+        self.initial, self.final = initial, final
+
+    def __call__(self, progress_remaining: float) -> float:
+        return self.final + (self.initial - self.final) * progress_remaining
+
+
+def schedule(value: float | LinearSchedule | None) -> Any:
+    if isinstance(value, LinearSchedule):
+        return Linear(value.initial, value.final)
+    return value
+
+
+def resolve_device(requested: str, log: logging.Logger) -> str:
+    """``cuda`` without a GPU is an error; ``auto`` falls back to CPU with a warning."""
+    import torch
+
+    available = torch.cuda.is_available()
+    if requested == "cuda" and not available:
+        raise TradecoreError(
+            f"trainer.params.device: 'cuda' asked for, but torch {torch.__version__} sees no CUDA GPU on this "
+            'machine; use "cpu", or "auto" to fall back to the CPU'
+        )
+    if requested == "auto":
+        if not available:
+            log.warning("trainer.params.device 'auto': no CUDA GPU found, training on the CPU")
+        return "cuda" if available else "cpu"
+    return requested
+
+
+def setup_torch(threads: int, seed: int) -> None:
+    """Same manifest and seed on CPU give the same numbers: fixed thread count, deterministic kernels."""
+    import torch
+    from stable_baselines3.common.utils import set_random_seed
+
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    set_random_seed(seed)
+
+
+class SB3Trainer(Trainer):
+    """The ``sb3`` trainer component."""
+
+    def __init__(self, params: SB3Params) -> None:
+        self.params = params
+
+    # -- environments --------------------------------------------------------------------------------
+    def codec_for(self, experiment: Any) -> ActionCodec:
+        space = experiment.make_env("validation" if "validation" in experiment.splits else "train").action_space
+        p = self.params
+        if p.algo in CONTINUOUS_ONLY and not isinstance(space, gym.spaces.Box):
+            raise TradecoreError(
+                f"trainer.params.algo: {p.algo} needs continuous actions; set env.action_mode "
+                'to "continuous" or use PPO, A2C, DQN or MaskablePPO'
+            )
+        if p.algo == "MaskablePPO" and not isinstance(space, gym.spaces.Dict):
+            raise TradecoreError(
+                "trainer.params.algo: MaskablePPO needs discrete action heads; set env.action_mode "
+                'to "discrete" or use PPO/SAC/TD3'
+            )
+        return ActionCodec(space, p.algo)
+
+    def make_train_env(self, experiment: Any, codec: ActionCodec, seed: int) -> Any:
+        from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
+
+        p = self.params
+        if p.vec_env == "batched":
+            from tradecore_sb3.vec import GymnasiumVecEnv
+
+            venv: Any = GymnasiumVecEnv(experiment.make_vec_env("train", p.n_envs, seed=seed), codec)
+        else:
+            factories = [_EnvFactory(experiment, codec) for _ in range(p.n_envs)]
+            venv = DummyVecEnv(factories) if p.vec_env == "dummy" else SubprocVecEnv(factories, start_method="spawn")
+        return VecMonitor(venv)
+
+    # -- training ------------------------------------------------------------------------------------
+    def train(self, experiment: Any, ctx: RunContext, *, resume: bool = False) -> dict[str, Any]:
+        from stable_baselines3.common.callbacks import CallbackList
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        from tradecore_sb3.callbacks import (
+            ProgressCallback,
+            ResumableCheckpoint,
+            TrainingState,
+            ValidationCallback,
+            latest_checkpoint,
+            save_checkpoint,
+            save_model_and_stats,
+        )
+
+        p = self.params
+        if ctx.run_dir is None:
+            raise TradecoreError("the sb3 trainer needs a run folder (RunContext.run_dir)")
+        run_dir = Path(ctx.run_dir)
+        seed = p.seed if p.seed is not None else ctx.seed
+        setup_torch(p.torch_threads, seed)
+        device = resolve_device(p.device, ctx.log)
+        codec = self.codec_for(experiment)
+        venv = self.make_train_env(experiment, codec, seed)
+        model_dir = run_dir / MODEL_DIR
+        cls = algo_class(p.algo)
+        state = TrainingState()
+        checkpoint = latest_checkpoint(run_dir) if resume else None
+        if resume and checkpoint is None:
+            raise TradecoreError(
+                f"{run_dir} has no checkpoint to resume from (checkpoints/latest.json); start a new run instead"
+            )
+        if checkpoint is not None:
+            ckpt_dir = run_dir / "checkpoints"
+            if checkpoint.get("vecnormalize"):
+                venv = VecNormalize.load(str(ckpt_dir / checkpoint["vecnormalize"]), venv)
+                venv.training = True
+            model = cls.load(
+                ckpt_dir / checkpoint["model"],
+                env=venv,
+                device=device,
+                custom_objects={"tensorboard_log": str(run_dir / "tensorboard") if p.tensorboard else None},
+            )
+            state = TrainingState(**checkpoint.get("state", {}))
+            ctx.log.info("resuming from %s at %d steps", checkpoint["model"], model.num_timesteps)
+        else:
+            if p.vec_normalize.enabled:
+                vn = p.vec_normalize
+                venv = VecNormalize(
+                    venv,
+                    norm_obs=vn.norm_obs,
+                    norm_reward=vn.norm_reward,
+                    clip_obs=vn.clip_obs,
+                    clip_reward=vn.clip_reward,
+                    gamma=p.gamma if p.gamma is not None else 0.99,
+                )
+            model = cls(
+                self.policy_name(venv),
+                venv,
+                seed=seed,
+                device=device,
+                verbose=0,
+                tensorboard_log=str(run_dir / "tensorboard") if p.tensorboard else None,
+                policy_kwargs=self.policy_kwargs(),
+                **self.algo_kwargs(),
+            )
+
+        callbacks: list[Any] = [ProgressCallback(p.total_timesteps, state, ctx.progress)]
+        validation = None
+        if p.eval_freq and "validation" in experiment.splits and len(experiment.splits["validation"]) > 1:
+            validation = ValidationCallback(
+                self._scorer(experiment, codec),
+                p.eval_freq,
+                model_dir,
+                run_dir / "training.csv",
+                state,
+                p.early_stopping_patience,
+            )
+            callbacks.append(validation)
+        if p.checkpoint_freq:
+            callbacks.append(ResumableCheckpoint(p.checkpoint_freq, run_dir, state))
+        remaining = max(0, p.total_timesteps - model.num_timesteps)
+        try:
+            if remaining:
+                model.learn(
+                    total_timesteps=remaining,
+                    callback=CallbackList(callbacks),
+                    reset_num_timesteps=checkpoint is None,
+                    tb_log_name="sb3",
+                )
+            if validation is not None and not state.stopped_early and state.best_step != model.num_timesteps:
+                validation.init_callback(model)
+                validation.evaluate()  # score the final weights too, so "best" covers the whole run
+        except KeyboardInterrupt:
+            path = save_checkpoint(model, run_dir, state, "interrupted")
+            ctx.log.warning("training interrupted at %d steps; checkpoint %s", model.num_timesteps, path)
+            raise
+        finally:
+            venv.close()
+        saved = save_model_and_stats(model, model_dir / "model")
+        best = (model_dir / "best_model.zip").is_file()
+        return {
+            "algo": p.algo,
+            "timesteps": int(model.num_timesteps),
+            "device": device,
+            "seed": seed,
+            "n_envs": p.n_envs,
+            "vec_env": p.vec_env,
+            "model": f"{MODEL_DIR}/{saved['model']}",
+            "evaluated_model": "best_model" if best else "model",
+            "best_validation_return": state.best,
+            "best_step": state.best_step,
+            "stopped_early": state.stopped_early,
+            "resumed": checkpoint is not None,
+        }
+
+    def _scorer(self, experiment: Any, codec: ActionCodec) -> Any:
+        from tradecore.runs.evaluate import rollout
+
+        algo = self.params.algo
+
+        def score(model: Any) -> float:
+            policy = SB3Policy(model, algo, codec, model.get_vec_normalize_env())
+            result = rollout(experiment, "validation", policy, record=False)
+            return result.total_return
+
+        return score
+
+    # -- SB3 arguments -------------------------------------------------------------------------------
+    def policy_name(self, venv: Any) -> str:
+        p = self.params
+        if p.policy != "auto":
+            return p.policy
+        dict_obs = isinstance(venv.observation_space, gym.spaces.Dict)
+        if p.algo == "RecurrentPPO":
+            return "MultiInputLstmPolicy" if dict_obs else "MlpLstmPolicy"
+        return "MultiInputPolicy" if dict_obs else "MlpPolicy"
+
+    def policy_kwargs(self) -> dict[str, Any]:
+        import torch
+
+        p = self.params
+        kwargs: dict[str, Any] = {}
+        if isinstance(p.net_arch, NetArch):
+            critic = "qf" if p.algo in ("SAC", "TD3") else "vf"
+            kwargs["net_arch"] = {"pi": list(p.net_arch.pi), critic: list(p.net_arch.vf)}
+        elif p.net_arch is not None:
+            kwargs["net_arch"] = list(p.net_arch)
+        if p.activation_fn is not None:
+            kwargs["activation_fn"] = getattr(torch.nn, ACTIVATIONS[p.activation_fn])
+        if p.lstm_hidden_size is not None:
+            kwargs["lstm_hidden_size"] = p.lstm_hidden_size
+        return kwargs
+
+    def algo_kwargs(self) -> dict[str, Any]:
+        p = self.params
+        kwargs = p.algo_kwargs()
+        if p.learning_rate is not None:
+            kwargs["learning_rate"] = schedule(p.learning_rate)
+        if p.clip_range is not None:
+            kwargs["clip_range"] = schedule(p.clip_range)
+        return kwargs
+
+    # -- evaluation ----------------------------------------------------------------------------------
+    def load_policy(self, run_dir: Path, experiment: Any, which: str = "best_model") -> SB3Policy:
+        """The saved policy of a run (``best_model`` or ``model``), checked against ``experiment``'s env."""
+        model_dir = Path(run_dir) / MODEL_DIR
+        path = model_dir / f"{which}.zip"
+        if not path.is_file():
+            path = model_dir / "model.zip"
+        env = experiment.make_env("test" if "test" in experiment.splits else "train")
+        return load_policy(
+            path,
+            self.params.algo,
+            env.observation_space,
+            env.action_space,
+            path.with_name(path.stem + ".vecnormalize.pkl"),
+        )
+
+    def load_policy_file(self, model_path: Path, experiment: Any) -> SB3Policy:
+        """A policy from an explicit model file (the caller has established that it is trusted)."""
+        env = experiment.make_env("test" if "test" in experiment.splits else "train")
+        return load_policy(
+            Path(model_path),
+            self.params.algo,
+            env.observation_space,
+            env.action_space,
+            Path(model_path).with_name(Path(model_path).stem + ".vecnormalize.pkl"),
+        )
+
+
+class _EnvFactory:
+    """Picklable env constructor for SB3's Dummy/Subproc vector envs."""
+
+    def __init__(self, experiment: Any, codec: ActionCodec) -> None:
+        self.experiment = experiment
+        self.codec = codec
+
+    def __call__(self) -> gym.Env:
+        from tradecore_sb3.vec import CodecActions
+
+        return CodecActions(self.experiment.make_env("train"), self.codec)
