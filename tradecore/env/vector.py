@@ -278,23 +278,23 @@ class BatchedTradingEnv(VectorEnv):
         if not np.isfinite(reward).all():
             bad = [k for k, v in shares.items() if not np.isfinite(v).all()]
             raise TradecoreError(f"reward term {bad[0]!r} returned a non-finite value; check its params and weight")
-        O, F = self._O, self._F  # noqa: N806
+        outs, flags = self._O, self._F
         infos: dict[str, Any] = {
             "equity": self._equity.copy(),
-            "position": O[K.O_POSITION].copy(),
-            "price": O[K.O_PRICE].copy(),
-            "fee": O[K.O_FEE_ABS].copy(),
-            "slippage": O[K.O_SLIP_ABS].copy(),
-            "trade": F[K.F_TRADE].copy(),
-            "opened": F[K.F_OPENED].copy(),
-            "closed": F[K.F_CLOSED].copy(),
-            "stop_hit": F[K.F_STOP].copy(),
-            "take_hit": F[K.F_TAKE].copy(),
+            "position": outs[K.O_POSITION].copy(),
+            "price": outs[K.O_PRICE].copy(),
+            "fee": outs[K.O_FEE_ABS].copy(),
+            "slippage": outs[K.O_SLIP_ABS].copy(),
+            "trade": flags[K.F_TRADE].copy(),
+            "opened": flags[K.F_OPENED].copy(),
+            "closed": flags[K.F_CLOSED].copy(),
+            "stop_hit": flags[K.F_STOP].copy(),
+            "take_hit": flags[K.F_TAKE].copy(),
             "reward_terms": shares,
             "bar": self.split.start + self._t,
         }
         done = out.done
-        terminated, truncated = F[K.F_TERMINATED].copy(), F[K.F_TRUNCATED].copy()
+        terminated, truncated = flags[K.F_TERMINATED].copy(), flags[K.F_TRUNCATED].copy()
         if done.any():
             rows = np.flatnonzero(done)
             final = self._observation(rows)
