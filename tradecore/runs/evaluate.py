@@ -77,71 +77,60 @@ def rollout(
     steps_total = last - first
     if segments is None:
         segments = 1 if steps_total <= EXACT_LIMIT else math.ceil(steps_total / SEGMENT_BARS)
-    bounds = segment_starts(first, last, segments)
+    bounds = np.array(segment_starts(first, last, segments))
     k = len(bounds) - 1
-    envs = [probe] + [experiment.make_env(split, random_start=False, episode_steps=None) for _ in range(k - 1)]
-    continuous = probe.layout.continuous
-    masked = not continuous and getattr(policy, "wants_masks", False)
+    venv = experiment.make_vec_env(split, k, seed=seed, random_start=False, episode_steps=None)
+    masked = not probe.layout.continuous and getattr(policy, "wants_masks", False)
     term_names = [name for name, _, _ in probe._terms] if record else []
     n0 = probe.split.start
+    e0 = float(probe._e0)
 
-    equity = np.empty(steps_total + 1)
-    exposure = np.empty(steps_total)
-    costs = np.empty(steps_total)
     bar_span = slice(n0 + first, n0 + last + 1)
     price = np.array(experiment.market.close[bar_span], dtype=np.float64)
     times = np.array(experiment.market.time[bar_span], dtype=np.int64)
-    reward = np.empty(steps_total)
-    terms = {name: np.empty(steps_total) for name in term_names}
-
-    obs_list = []
-    for i, env in enumerate(envs):
-        obs, _ = env.reset(seed=seed + i, options={"start": bounds[i]})
-        obs_list.append(obs)
-    cursor = np.array(bounds[:-1]) - first  # next write position (step index) of each segment
-    lengths = np.diff(bounds)
-    policy.reset(k)
-    dict_obs = isinstance(obs_list[0], dict)
-    e0 = float(probe._e0)
-    scale = np.ones(k)  # equity of each segment's start in the compounded curve / initial equity
+    equity = np.empty(steps_total + 1)
     equity[0] = e0
+    exposure = np.zeros(steps_total)
+    costs = np.zeros(steps_total)
+    reward = np.zeros(steps_total)
+    terms = {name: np.zeros(steps_total) for name in term_names}
+
+    obs, info = venv.reset(seed=seed, options={"start": bounds[:-1]})
+    bars = np.asarray(info["bar"], dtype=np.int64)
+    cursor = bounds[:-1] - first  # step index where each segment writes its first step
+    lengths = np.diff(bounds)
     active = np.ones(k, dtype=bool)
+    policy.reset(k)
     step = 0
-    while active.any():
-        batch = {key: np.stack([o[key] for o in obs_list]) for key in obs_list[0]} if dict_obs else np.stack(obs_list)
-        bars = n0 + np.array([env._t for env in envs])
-        masks = np.stack([env.action_masks() for env in envs]) if masked else None
-        actions = np.asarray(policy.act(batch, masks=masks, bars=bars))
-        for i in np.flatnonzero(active):
-            env = envs[i]
-            if continuous:
-                obs, r, terminated, truncated, info = env.step(actions[i])
-            else:
-                obs, r, terminated, truncated, info = env.step_indices(actions[i].tolist())
-            obs_list[i] = obs
-            j = cursor[i] + step
-            equity[j + 1] = info["equity"]  # rescaled below, once segment starts are known
-            exposure[j] = info["position"]
-            costs[j] = info["fee"] + info["slippage"]
-            reward[j] = r
+    try:
+        while active.any():
+            masks = venv.action_masks() if masked else None
+            actions = policy.act(obs, masks=masks, bars=bars)
+            obs, r, terminated, _, info = venv.step(actions)
+            rows = np.flatnonzero(active)
+            j = cursor[rows] + step
+            equity[j + 1] = info["equity"][rows]
+            exposure[j] = info["position"][rows]
+            costs[j] = info["fee"][rows] + info["slippage"][rows]
+            reward[j] = r[rows]
             for name in term_names:
-                terms[name][j] = info["reward_terms"][name]
-            if step + 1 >= lengths[i] or terminated:
-                active[i] = False
-                if step + 1 < lengths[i]:  # ruin or drawdown stop: the segment stays flat from here
-                    end = cursor[i] + lengths[i]
-                    equity[j + 2 : end + 1] = info["equity"]
-                    for array in (exposure, costs, reward, *terms.values()):
-                        array[j + 1 : end] = 0.0
-        step += 1
+                terms[name][j] = info["reward_terms"][name][rows]
+            bars = np.asarray(info["bar"], dtype=np.int64)  # where each next observation sits
+            step += 1
+            finished = rows[(step >= lengths[rows]) | terminated[rows]]
+            for i in finished.tolist():  # ruin or a drawdown stop: the segment stays flat from there on
+                end = cursor[i] + lengths[i]
+                equity[cursor[i] + step + 1 : end + 1] = info["equity"][i]
+            active[finished] = False
+    finally:
+        venv.close()
     if k > 1:  # compound the segments: each starts at the previous one's final equity
+        scale = 1.0
         for i in range(k):
             a, b = cursor[i] + 1, cursor[i] + lengths[i] + 1
-            seg = equity[a:b] / e0
-            equity[a:b] = seg * scale[i] * e0
-            costs[cursor[i] : cursor[i] + lengths[i]] *= scale[i]
-            if i + 1 < k:
-                scale[i + 1] = scale[i] * seg[-1]
+            equity[a:b] *= scale
+            costs[cursor[i] : cursor[i] + lengths[i]] *= scale
+            scale = equity[b - 1] / e0
     return Rollout(
         equity=equity,
         exposure=exposure,
