@@ -381,6 +381,9 @@ class Lake:
         import polars as pl
 
         path = base / f"year={year}" / DATA_FILE
+        # we hold the partition lock: any temp file here was left by a writer that was killed
+        for stale in path.parent.glob(".data-*.tmp") if path.parent.is_dir() else ():
+            _unlink_quiet(str(stale))
         if path.is_file():
             old = pl.read_parquet(path)
             keep = old
