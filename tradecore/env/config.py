@@ -73,7 +73,7 @@ class SplitConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    train: float = Field(0.7, gt=0, lt=1)
+    train: float = Field(0.7, gt=0, le=1)
     validation: float = Field(0.15, ge=0, lt=1)
     test: float = Field(0.15, ge=0, lt=1)
     embargo_bars: int | None = Field(

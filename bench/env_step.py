@@ -1,0 +1,148 @@
+"""Env step/reset throughput of tradecore's TradingEnv and BatchedTradingEnv; one ``name value`` line per figure.
+
+    python bench/env_step.py                       # full configuration, 100k rows, 50k steps x 3
+    python bench/env_step.py --rows 5000000        # step/reset cost at 5M rows (compare with 10k)
+    python ../shared/bench/env_step_peers.py --envs numpy_ref_full,gym_trading_env \\
+        --extra tradecore=bench.env_step:peer_factory --check-api      # side by side with the peers
+
+Full configuration (the issue's budget): window 64, 4 features, all four action heads (direction with
+shorting, 4 sizes, 4 stops, 4 takes), fee 0.1 %, slippage 2 bps, four reward terms (pnl, fee_cost,
+drawdown, turnover), Dict observation, fixed start and no episode limit (like the peer script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import numpy as np
+
+SIZES = [0.25, 0.5, 0.75, 1.0]
+STOPS = [0.005, 0.01, 0.02, 0.05]
+TERMS = [
+    ("pnl", 1.0, "PnL"),
+    ("fee_cost", 1.0, "FeeCost"),
+    ("drawdown", 0.5, "DrawdownPenalty"),
+    ("turnover", 0.1, "TurnoverPenalty"),
+]
+
+
+def full_config(window: int = 64, fee: float = 0.001, **overrides):
+    from tradecore.env.config import EnvConfig
+
+    settings = dict(
+        window=window,
+        fee_bps=fee * 1e4,
+        slippage_bps=2.0,
+        episode_steps=None,
+        random_start=False,
+        allow_short=True,
+        leverage=1.0,
+        normalize="none",
+        actions={"direction": True, "size_buckets": SIZES, "stop_loss_pct": STOPS, "take_profit_pct": STOPS},
+    )
+    settings.update(overrides)
+    return EnvConfig(**settings)
+
+
+def experiment(time_ms, open_, high, low, close, volume, feats, config, timeframe="1m"):
+    from tradecore.env import rewards
+    from tradecore.env.config import SplitConfig
+    from tradecore.env.experiment import experiment_from_arrays
+    from tradecore.interfaces import Candles
+
+    candles = Candles(time=time_ms, open=open_, high=high, low=low, close=close, volume=volume, timeframe=timeframe)
+    terms = [(name, w, getattr(rewards, cls)) for name, w, cls in TERMS]
+    names = [f"f{k}" for k in range(feats.shape[1])]
+    # the whole series is one part: no validation/test carved out for a throughput benchmark
+    split = SplitConfig(train=1.0, validation=0.0, test=0.0)
+    return experiment_from_arrays(candles, feats, names, config, split, terms)
+
+
+def peer_factory(d):
+    """``env_step_peers.py --extra tradecore=bench.env_step:peer_factory``: BenchData -> TradingEnv."""
+    df = d.ohlcv
+    time_ms = (df.index.asi8 // 1_000_000).astype(np.int64) if df.index.asi8[0] > 10**15 else df.index.asi8
+    exp = experiment(
+        np.ascontiguousarray(time_ms, dtype=np.int64),
+        *(df[c].to_numpy(np.float64) for c in ("open", "high", "low", "close", "volume")),
+        d.feats_f32,
+        full_config(d.window, d.fee),
+    )
+    return exp.make_env("train")
+
+
+def synthetic(rows: int, n_feats: int = 4, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    sigma = 0.7 / math.sqrt(365 * 24 * 60)
+    close = 30_000.0 * np.exp(np.cumsum(rng.normal(0, sigma, rows)))
+    open_ = np.r_[30_000.0, close[:-1]]
+    wick = np.abs(rng.normal(0, sigma, (2, rows)))
+    high = np.maximum(open_, close) * (1 + wick[0])
+    low = np.minimum(open_, close) * (1 - wick[1])
+    feats = rng.standard_normal((rows, n_feats)).astype(np.float32)
+    time_ms = np.arange(rows, dtype=np.int64) * 60_000
+    return time_ms, open_, high, low, close, rng.lognormal(3, 0.5, rows), feats
+
+
+def bench_single(exp, steps: int, repeats: int, seed: int = 0) -> tuple[float, float]:
+    env = exp.make_env("train")
+    env.action_space.seed(seed)
+    actions = [env.action_space.sample() for _ in range(steps)]
+    env.reset(seed=seed)
+    for a in actions[:1000]:
+        env.step(a)
+    rates = []
+    for _ in range(repeats):
+        env.reset(seed=seed)
+        step = env.step
+        t0 = time.perf_counter()
+        for a in actions:
+            _, _, term, trunc, _ = step(a)
+            if term or trunc:
+                env.reset()
+        rates.append(steps / (time.perf_counter() - t0))
+    resets = []
+    for k in range(200):
+        t0 = time.perf_counter()
+        env.reset(seed=seed + k)
+        resets.append(time.perf_counter() - t0)
+    return statistics.median(rates), statistics.median(resets) * 1e3
+
+
+def bench_vector(exp, num_envs: int, steps: int, repeats: int, seed: int = 0) -> float:
+    venv = exp.make_vec_env("train", num_envs, seed=seed, episode_steps=720, random_start=True)
+    venv.action_space.seed(seed)
+    actions = [venv.action_space.sample() for _ in range(64)]
+    venv.reset(seed=seed)
+    for k in range(50):
+        venv.step(actions[k % 64])
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for k in range(steps):
+            venv.step(actions[k % 64])
+        rates.append(steps * num_envs / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--steps", type=int, default=50_000)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--num-envs", type=int, default=256)
+    p.add_argument("--vec-steps", type=int, default=2_000)
+    args = p.parse_args()
+    exp = experiment(*synthetic(args.rows), full_config())
+    sps, reset_ms = bench_single(exp, args.steps, args.repeats)
+    print(f"env.single.full.rows{args.rows}.steps_per_s {sps:.1f}")
+    print(f"env.single.full.rows{args.rows}.reset_ms {reset_ms:.4f}")
+    vps = bench_vector(exp, args.num_envs, args.vec_steps, args.repeats)
+    print(f"env.vector{args.num_envs}.full.rows{args.rows}.env_steps_per_s {vps:.1f}")
+
+
+if __name__ == "__main__":
+    main()
