@@ -1,0 +1,123 @@
+"""Re-evaluating a finished run on its own test split or on other data (``tradecore eval``).
+
+Results go to ``RUN/evals/<UTC timestamp>-<split>/`` (metrics.json, rollouts, report.html, eval.json
+with the data fingerprint), never over the run's own metrics. Model files are pickles: a model from
+outside the user's runs root is refused unless ``trust_model`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tradecore.errors import TradecoreError
+from tradecore.interfaces import Candles, RunContext
+from tradecore.paths import default_runs_root, resolve_lake_root
+from tradecore.runs import folder as rf
+
+PICKLE_WARNING = (
+    "SB3 model files are pickles and loading one runs code from it; pass --trust-model only for files you trust"
+)
+
+
+def _source_override(data: str) -> dict[str, Any]:
+    path = Path(data)
+    if path.is_file():
+        from tradecore.manifest import read_manifest_file
+
+        parsed = read_manifest_file(path)
+        source = parsed.get("source") if isinstance(parsed, dict) else None
+        if not isinstance(source, dict):
+            raise TradecoreError(f"--data {data}: the manifest has no source object")
+        return source
+    try:
+        source = json.loads(data)
+    except ValueError:
+        raise TradecoreError(
+            f'--data: {data!r} is neither a manifest file nor JSON like \'{{"type": "synthetic", "params": {{...}}}}\''
+        ) from None
+    if not isinstance(source, dict) or "type" not in source:
+        raise TradecoreError('--data: a source needs a "type", e.g. \'{"type": "kraken", "params": {...}}\'')
+    return source
+
+
+def check_trusted(path: Path, runs_root: Path) -> None:
+    if not rf.is_inside(path, runs_root):
+        raise rf.RunFolderError(f"{path} is outside your run folders ({runs_root.resolve()}); {PICKLE_WARNING}")
+
+
+def evaluate_run(
+    runtime: Any,
+    run: str,
+    *,
+    data: str | None = None,
+    split: str | None = None,
+    model_path: str | None = None,
+    trust_model: bool = False,
+    segments: int | None = None,
+    runs_root: Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    from tradecore.cli.table import render_table
+    from tradecore.env.experiment import build_experiment
+    from tradecore.runs.compare import SUMMARY_HEADERS, judge, run_policies, save_rollouts, summary_rows
+    from tradecore.runs.report import render_report
+
+    root = runs_root or default_runs_root()
+    run_dir = rf.resolve_run_dir(run, root)
+    rf.require_files(run_dir, rf.INPUT_MANIFEST_FILE)
+    if model_path is None:
+        rf.require_files(run_dir, "model")
+        if not trust_model:
+            check_trusted(run_dir, root)
+    elif not trust_model:
+        check_trusted(Path(model_path), root)
+    manifest = rf.read_json(run_dir / rf.INPUT_MANIFEST_FILE)
+    if data is not None:
+        manifest["source"] = _source_override(data)
+    split = split or ("all" if data is not None else "test")
+    resolved = runtime.resolve(manifest)
+    if resolved.trainer is None:
+        raise TradecoreError(f"run {run_dir.name} has no trainer: there is no policy to evaluate")
+    ctx = RunContext(lake_root=resolve_lake_root(resolved.manifest.lake), seed=resolved.manifest.seed)
+    source = resolved.source.build()
+    frame = source.load(ctx)
+    if frame.height == 0:
+        raise TradecoreError("--data: the source returned no candles for its range")
+    describe = source.describe()
+    candles = Candles.from_frame(frame, describe.get("timeframe", "1m"))
+    experiment = build_experiment(resolved, candles, ctx)
+    if split == "all":
+        experiment = replace(experiment, splits={"all": range(experiment.extra.get("first", 0), len(candles))})
+    elif split not in experiment.splits:
+        raise TradecoreError(f"--split {split}: this data has only {', '.join(experiment.splits)}")
+    trainer = resolved.trainer.build()
+    if model_path is not None:
+        policy = trainer.load_policy_file(Path(model_path), experiment)
+    else:
+        policy = trainer.load_policy(run_dir, experiment)
+    rollouts = run_policies(experiment, split, policy, segments=segments, seed=resolved.manifest.seed)
+    metrics = judge(rollouts, experiment.timeframe, split=split, seed=resolved.manifest.seed)
+    out_dir = run_dir / "evals" / f"{rf.utc_stamp()}-{split}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_rollouts(rollouts, out_dir / "evaluation" / f"{split}.npz")
+    rf.write_json(out_dir / rf.METRICS_FILE, metrics)
+    rf.write_json(
+        out_dir / "eval.json",
+        {
+            "run": run_dir.name,
+            "split": split,
+            "model": model_path or "run",
+            "data": rf.data_fingerprint(describe, candles),
+        },
+    )
+    report = render_report(run_dir, split, output=out_dir)
+    span = metrics["range"]
+    echo(f"{split}: {metrics['bars']:,} bars, {span['first']} to {span['last']}")
+    echo(render_table(SUMMARY_HEADERS, summary_rows(metrics)))
+    echo(metrics["verdict"]["summary"])
+    echo(f"report: {report}")
+    return {"path": str(out_dir), "metrics": metrics}
