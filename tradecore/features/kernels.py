@@ -4,8 +4,7 @@ Every kernel writes into a caller-allocated float64 ``out`` (numpy allocates it,
 than numba's allocator at millions of rows) and fills the warm-up rows with NaN. Seeds, warm-up
 lengths and zero guards are TA-Lib's (``TA_COMPATIBILITY_DEFAULT``, unstable period 0), so outputs
 agree with the ``talib`` package to rounding. Rolling variances do not use TA-Lib's running
-``E[x^2] - E[x]^2`` (it cancels badly at price scale): they keep sums of deviations from an anchor
-that is reset every ``max(period, 64)`` rows.
+``E[x^2] - E[x]^2`` (it cancels badly at price scale): see :func:`rolling_mean_std`.
 
 ``cache=True`` stores the compiled code next to this file, so only the first process pays the JIT.
 """
@@ -16,8 +15,9 @@ import numpy as np
 from numba import njit
 
 NAN = np.nan
-#: TA-Lib's TA_IS_ZERO threshold (TA-Lib >= 0.4.x: 1e-14)
-EPSILON = 1e-14
+#: TA-Lib's TA_IS_ZERO threshold: the bundled TA-Lib C 0.8 only treats exact 0 as zero (RSI stays
+#: defined down to denormal gains + losses); the 1e-8 of C 0.4.0 zeroed RSI on low-priced assets
+EPSILON = 0.0
 #: variance below this fraction of the squared scale of the values is rounding noise of a flat window
 FLAT = 1e-26
 
@@ -93,7 +93,7 @@ def wma(x, period, out):
         period_sum -= period_sub
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def rsi(x, period, out):
     """TA-Lib RSI: gains/losses seeded with simple means of the first ``period`` changes, Wilder update,
     0 (not 50 or NaN) when gains plus losses are zero."""
@@ -142,7 +142,7 @@ def true_range(high, low, close, out):
         out[i] = tr
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def atr(high, low, close, period, out):
     """TA-Lib ATR: seed = mean(TR[1..period]) at row ``period``, then Wilder smoothing."""
     n = high.shape[0]
@@ -213,12 +213,29 @@ def macd(x, fast, slow, signal, line_out, signal_out, hist_out):
 
 
 @njit(cache=True)
+def _window_sums(x, stop, period):
+    """Exact (two-pass) sums for the window ending at ``stop``: anchor = window mean, deviations from it."""
+    total = 0.0
+    for j in range(stop - period + 1, stop + 1):
+        total += x[j]
+    anchor = total / period
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(stop - period + 1, stop + 1):
+        d = x[j] - anchor
+        s1 += d
+        s2 += d * d
+    return anchor, s1, s2
+
+
+@njit(cache=True)
 def rolling_mean_std(x, start, period, ddof, mean_out, std_out):
     """Rolling mean and std over ``period`` rows of ``x[start:]`` (first value at ``start + period - 1``).
 
-    Sums of deviations from an anchor (reset every ``max(period, 64)`` rows by re-summing the window)
-    keep the variance accurate at price scale and free of drift over millions of rows. A window whose
-    variance is not positive gives std 0.
+    Running sums of deviations from an anchor (the mean of a recent window) are re-summed exactly every
+    ``max(period, 64)`` rows, and at once whenever cancellation would cost more than 6 of the 16 digits
+    (a quiet window after a volatile one), so the std stays accurate to ~1e-10 relative at any price
+    scale without drifting over millions of rows. A flat window gives std 0.
     """
     n = x.shape[0]
     first = start + period - 1
@@ -227,34 +244,36 @@ def rolling_mean_std(x, start, period, ddof, mean_out, std_out):
     if n <= first:
         return
     every = max(period, 64)
-    anchor = x[first]
-    s1 = 0.0
-    s2 = 0.0
-    for j in range(start, first + 1):
-        d = x[j] - anchor
-        s1 += d
-        s2 += d * d
+    anchor, s1, s2 = _window_sums(x, first, period)
     since = 0
+    moved = 0.0  # magnitude of the squares added/removed since the last exact sum: bounds the rounding in s2
     for i in range(first, n):
-        if i > first:
+        exact = i == first
+        if not exact:
             if since >= every:
-                anchor = x[i]
-                s1 = 0.0
-                s2 = 0.0
-                for j in range(i - period + 1, i + 1):
-                    d = x[j] - anchor
-                    s1 += d
-                    s2 += d * d
+                anchor, s1, s2 = _window_sums(x, i, period)
                 since = 0
+                moved = 0.0
+                exact = True
             else:
                 d_in = x[i] - anchor
                 d_out = x[i - period] - anchor
                 s1 += d_in - d_out
-                s2 += d_in * d_in - d_out * d_out
-        since += 1
+                sq_in = d_in * d_in
+                sq_out = d_out * d_out
+                s2 += sq_in - sq_out
+                moved += sq_in + sq_out
         m = s1 / period
+        var = s2 - s1 * m
+        if not exact and var < 1e-6 * (s2 + moved):
+            anchor, s1, s2 = _window_sums(x, i, period)
+            since = 0
+            moved = 0.0
+            m = s1 / period
+            var = s2 - s1 * m
+        since += 1
         mean_out[i] = anchor + m
-        var = (s2 - s1 * m) / (period - ddof)
+        var /= period - ddof
         # a flat window leaves only rounding noise (relative 1e-13 of the values' scale): call it 0
         std_out[i] = np.sqrt(var) if var > FLAT * (s2 / period + anchor * anchor) else 0.0
 
