@@ -143,13 +143,14 @@ def test_committed_schema_is_up_to_date():
         str(REPO / "configs" / "schema" / "manifest.schema.json"),
         "--check",
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (
+        "regenerate with: tradecore --only " + ",".join(PROJECT_PLUGINS) + " schema -o configs/schema/manifest.schema.json")
 
 
-def test_run_reports_stages():
-    result = invoke("run", str(QUICKSTART), "--json")
+def test_run_reports_stages(tmp_path):
+    result = invoke("run", str(QUICKSTART), "--json", "--runs-dir", str(tmp_path))
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output[result.output.index("{") :])
+    data = json.loads(result.stdout)
     assert data["stages"][0]["stage"] == "data" and data["stages"][0]["status"] == "done"
 
 

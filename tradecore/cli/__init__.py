@@ -107,10 +107,12 @@ def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     return names if (names or param.name != "only") else None
 
 
+# plugin options are eager so that --help, processed eagerly too, sees the plugins they select
 @click.group(cls=TradecoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tradecore")
 @click.option(
     "--disable",
+    is_eager=True,
     multiple=True,
     callback=_split,
     metavar="NAMES",
@@ -118,21 +120,23 @@ def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 )
 @click.option(
     "--only",
+    is_eager=True,
     multiple=True,
     callback=_split,
     metavar="NAMES",
     help="Load only these plugins besides the built-ins (also TRADECORE_LOAD_PLUGINS).",
 )
-@click.option("--no-plugins", is_flag=True, help="Load built-ins only.")
+@click.option("--no-plugins", is_eager=True, is_flag=True, help="Load built-ins only.")
 @click.option(
     "--plugins-dir",
+    is_eager=True,
     multiple=True,
     type=click.Path(file_okay=False),
     metavar="DIR",
     help="Also load every *.py in DIR as a plugin (research; also TRADECORE_PLUGINS_DIR).",
 )
-@click.option("--strict", is_flag=True, help="Re-raise plugin failures with their traceback.")
-@click.option("--trace", is_flag=True, help="Log every plugin hook call to stderr.")
+@click.option("--strict", is_eager=True, is_flag=True, help="Re-raise plugin failures with their traceback.")
+@click.option("--trace", is_eager=True, is_flag=True, help="Log every plugin hook call to stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, **options: Any) -> None:
