@@ -129,7 +129,12 @@ def classify(
     info = facts(exchange)
     complete = np.zeros(len(idx), bool)
     if origins is not None and info.skips_empty_candles:
-        before, after = origins[idx], origins[idx + 1]
+        if isinstance(origins, str):
+            before = after = np.full(len(idx), origins, dtype=object)
+        elif hasattr(origins, "gather"):  # a Polars Series: take only the rows around holes
+            before, after = origins.gather(idx).to_numpy(), origins.gather(idx + 1).to_numpy()
+        else:
+            before, after = origins[idx], origins[idx + 1]
         complete = (before == after) & np.isin(before, list(info.complete_origins))
     no_trades = (p_empty >= PLAUSIBLE) | (complete & (p_empty >= PLAUSIBLE_COMPLETE))
     if not info.skips_empty_candles:
@@ -145,10 +150,7 @@ def classify(
                 f"P(empty run of {int(slots[i])}) = {p_empty[i]:.1e}"
             )
         if origins is not None:
-            lines.append(
-                f"neighbours from {origins[idx[i]]} / {origins[idx[i] + 1]}"
-                + (" (complete source)" if complete[i] else "")
-            )
+            lines.append(f"neighbours from {before[i]} / {after[i]}" + (" (complete source)" if complete[i] else ""))
         evidence.append(lines)
     return p_empty, no_trades, evidence
 
@@ -163,6 +165,7 @@ def gap_report(
     end_ms: int | None = None,
     now_ms: int | None = None,
     fill: bool = True,
+    origin: str | None = None,
 ) -> GapReport:
     """Gaps of a sorted candle frame (``time``, optional ``trades``, ``origin``); ``start_ms``/``end_ms``
     add the never-fetched head and tail of a requested range as "missing"."""
@@ -173,7 +176,11 @@ def gap_report(
     trades = None
     if "trades" in frame.columns and frame.height and frame["trades"].null_count() == 0:
         trades = frame["trades"].to_numpy()
-    origins = frame["origin"].to_numpy() if "origin" in frame.columns else None
+    origins: Any = origin  # one origin for the whole range (from the partition footers)
+    if origin is None and "origin" in frame.columns and frame.height:
+        origins = frame["origin"]
+        if origins.n_unique() == 1:
+            origins = origins[0]
     idx, starts, slots = find_gaps(times, step)
     p_empty, no_trades, evidence = classify(times, trades, origins, step, exchange)
     rate_all = None
@@ -234,17 +241,16 @@ def lake_gap_report(
     now_ms: int | None = None,
 ) -> GapReport:
     """Gap report straight from the lake (reads time, trades and, when partitions mix origins, origin)."""
-    import polars as pl
-
     from tradecore.data.lake import to_ms
 
     parts = lake.partitions(exchange, pair, timeframe)
     mixed = any(len(p.origins) > 1 for p in parts) or len({o for p in parts for o in p.origins}) > 1
     columns = ["time", "trades"] + (["origin"] if mixed else [])
     frame = lake.scan(exchange, pair, timeframe, start, end).select(columns).collect()
-    if not mixed and parts and parts[0].origins:
-        frame = frame.with_columns(pl.lit(next(iter(parts[0].origins))).alias("origin"))
-    return gap_report(frame, exchange, pair, timeframe, start_ms=to_ms(start), end_ms=to_ms(end), now_ms=now_ms)
+    origin = next(iter(parts[0].origins)) if not mixed and parts and parts[0].origins else None
+    return gap_report(
+        frame, exchange, pair, timeframe, start_ms=to_ms(start), end_ms=to_ms(end), now_ms=now_ms, origin=origin
+    )
 
 
 def summary_line(report: GapReport) -> str:

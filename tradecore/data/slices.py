@@ -49,7 +49,7 @@ def find_slices(frame: pl.DataFrame, exchange: str, timeframe: str, rules: Slice
     cut = slots > rules.max_gap_bars
     if rules.split_on_missing and len(idx):
         trades = frame["trades"].to_numpy() if "trades" in frame.columns and not frame["trades"].null_count() else None
-        origins = frame["origin"].to_numpy() if "origin" in frame.columns else None
+        origins = frame["origin"] if "origin" in frame.columns else None
         _, no_trades, _ = classify(times, trades, origins, step, exchange)
         cut |= ~no_trades
     cut_rows = idx[cut]
