@@ -85,7 +85,7 @@ def test_reset_start_option_and_episode_truncation():
     env = exp.make_env()
     _, info = env.reset(seed=0, options={"start": 7})
     assert info["bar"] == exp.splits["train"].start + 7
-    for k in range(5):
+    for _ in range(5):
         _, _, term, trunc, _ = env.step({"direction": 0, "size": 0, "stop_loss": 0, "take_profit": 0})
     assert trunc and not term
 
