@@ -144,11 +144,20 @@ def test_committed_schema_is_up_to_date():
         "--check",
     )
     assert result.exit_code == 0, (
-        "regenerate with: tradecore --only " + ",".join(PROJECT_PLUGINS) + " schema -o configs/schema/manifest.schema.json")
+        "regenerate with: tradecore --only "
+        + ",".join(PROJECT_PLUGINS)
+        + " schema -o configs/schema/manifest.schema.json"
+    )
 
 
 def test_run_reports_stages(tmp_path):
-    result = invoke("run", str(QUICKSTART), "--json", "--runs-dir", str(tmp_path))
+    small = {
+        "version": 1,
+        "name": "small",
+        "source": {"type": "synthetic", "params": {"bars": 3000}},
+        "env": {"window": 16, "episode_steps": 64},
+    }
+    result = invoke("run", write(tmp_path, small), "--json", "--runs-dir", str(tmp_path / "runs"))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["stages"][0]["stage"] == "data" and data["stages"][0]["status"] == "done"

@@ -1,0 +1,3 @@
+"""tradecore-example-plugin: a template for third-party tradecore plugins."""
+
+__version__ = "0.1.0"
