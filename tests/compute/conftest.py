@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 DROPIN = Path(__file__).parent / "dropin"
+#: small enough for the feature and env stages to run on a few hundred bars
+SMALL_ENV = {"window": 8, "episode_steps": 32, "normalize": "none"}
 
 
 def write_manifest(folder: Path, data: dict[str, Any], name: str = "manifest.json") -> Path:
@@ -25,7 +27,8 @@ def synthetic_manifest(**extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "version": 1,
         "name": "sweep-test",
-        "source": {"type": "synthetic", "params": {"bars": 300, "timeframe": "1h"}},
+        "source": {"type": "synthetic", "params": {"bars": 400, "timeframe": "1h"}},
+        "env": SMALL_ENV,
     }
     data.update(extra)
     return data

@@ -40,7 +40,7 @@ class SlowSource(DataSource):
         except KeyboardInterrupt:
             _marker("partial")  # what a trainer does on Ctrl-C: write the checkpoint, then stop
             raise
-        return generate_candles(SyntheticParams(bars=200, timeframe="1h", seed=self.params.seed))
+        return generate_candles(SyntheticParams(bars=400, timeframe="1h", seed=self.params.seed))
 
     def describe(self):
         return {"exchange": "test", "pair": "SYN/USD", "timeframe": "1h"}
