@@ -32,12 +32,8 @@ def compute_splits(
     val_stop = test_start - embargo if test_len else end
     val_start = val_stop - val_len
     train_stop = val_start - embargo if val_len else val_stop
-    if config.folds == 1:
-        train_len = train_stop
-    else:
-        train_len = train_stop
     bounds = {
-        "train": (train_stop - train_len, train_stop),
+        "train": (0, train_stop),  # anchored: training always starts at the first usable bar
         "validation": (val_start, val_stop),
         "test": (test_start, end),
     }
