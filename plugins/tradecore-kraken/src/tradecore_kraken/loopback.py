@@ -168,7 +168,7 @@ class KrakenLoopback:
         self.counts: dict[str, int] = {}
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._httpd = _QuietServer(("127.0.0.1", port), handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -265,6 +265,13 @@ class KrakenLoopback:
                 ]
             )
         return {pid: rows, "last": newest - step}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # a client gave up (timeout fault)
+        pass
 
 
 class _Handler(BaseHTTPRequestHandler):

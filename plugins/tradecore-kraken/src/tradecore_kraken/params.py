@@ -36,9 +36,11 @@ class _FetchParams(BaseModel):
     @field_validator("symbol")
     @classmethod
     def _symbol(cls, value: str) -> str:
-        from tradecore_kraken.pairs import check_symbol
+        from tradecore_kraken.pairs import SYMBOL_PATTERN
 
-        return check_symbol(value)
+        if not SYMBOL_PATTERN.match(value):
+            raise ValueError(f"symbol {value!r} is not a ccxt symbol: use BASE/QUOTE in capitals, e.g. BTC/USD")
+        return value
 
     @field_validator("start", "end")
     @classmethod
