@@ -216,8 +216,9 @@ class TradecorePluginManager(pluggy.PluginManager):
 
         by_module: dict[str, PluginRecord] = {}
         loaders: dict[str, Any] = {}
+        everything = entry_points()  # one scan of the installed distributions, not one per group
         for group in groups:
-            for ep in entry_points(group=group):
+            for ep in everything.select(group=group):
                 if ep.value in by_module:
                     by_module[ep.value].groups += (group,)
                     continue

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tradecore.manifest import Manifest, ResolvedManifest, read_manifest_file, resolve
 from tradecore.plugins import BUILTIN_PLUGINS, PluginControls, TradecorePluginManager
 from tradecore.registry import Provided, Registry
+
+if TYPE_CHECKING:  # the manifest pulls in pydantic: not needed for --help or plugin commands
+    from tradecore.manifest import Manifest, ResolvedManifest
 
 
 class Runtime:
@@ -73,6 +75,8 @@ class Runtime:
 
     def resolve(self, manifest: str | Path | dict[str, Any] | Manifest) -> ResolvedManifest:
         """Validate a manifest (path, parsed JSON or model) in both phases against this runtime."""
+        from tradecore.manifest import Manifest, read_manifest_file, resolve
+
         if isinstance(manifest, Manifest):
             data = manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
         elif isinstance(manifest, dict):
