@@ -232,10 +232,11 @@ def _window_sums(x, stop, period):
 def rolling_mean_std(x, start, period, ddof, mean_out, std_out):
     """Rolling mean and std over ``period`` rows of ``x[start:]`` (first value at ``start + period - 1``).
 
-    Running sums of deviations from an anchor (the mean of a recent window) are re-summed exactly every
-    ``max(period, 64)`` rows, and at once whenever cancellation would cost more than 6 of the 16 digits
-    (a quiet window after a volatile one), so the std stays accurate to ~1e-10 relative at any price
-    scale without drifting over millions of rows. A flat window gives std 0.
+    Running sums of deviations from an anchor (the mean of an earlier window, summed exactly) are
+    re-summed exactly as soon as the rounding they carry could exceed ~1e-11 of the window's variance
+    (a quiet window after a volatile one, or prices trending away from the anchor), so the std is
+    accurate at any price scale and does not drift over millions of rows. A flat window gives std 0.
+    ``mean_out`` and ``std_out`` may be the same array (the std wins).
     """
     n = x.shape[0]
     first = start + period - 1
@@ -243,46 +244,37 @@ def rolling_mean_std(x, start, period, ddof, mean_out, std_out):
     _fill_nan(std_out, first)
     if n <= first:
         return
-    every = max(period, 64)
+    inv_period = 1.0 / period
+    inv_dof = 1.0 / (period - ddof)
     anchor, s1, s2 = _window_sums(x, first, period)
-    since = 0
-    moved = 0.0  # magnitude of the squares added/removed since the last exact sum: bounds the rounding in s2
+    moved = 0.0  # squares added/removed since the last exact sum: bounds the rounding carried in s2
     for i in range(first, n):
-        exact = i == first
-        if not exact:
-            if since >= every:
-                anchor, s1, s2 = _window_sums(x, i, period)
-                since = 0
-                moved = 0.0
-                exact = True
-            else:
-                d_in = x[i] - anchor
-                d_out = x[i - period] - anchor
-                s1 += d_in - d_out
-                sq_in = d_in * d_in
-                sq_out = d_out * d_out
-                s2 += sq_in - sq_out
-                moved += sq_in + sq_out
-        m = s1 / period
+        if i > first:
+            d_in = x[i] - anchor
+            d_out = x[i - period] - anchor
+            s1 += d_in - d_out
+            sq_in = d_in * d_in
+            sq_out = d_out * d_out
+            s2 += sq_in - sq_out
+            moved += sq_in + sq_out
+        m = s1 * inv_period
         var = s2 - s1 * m
-        if not exact and var < 1e-6 * (s2 + moved):
+        if var < 1e-5 * (s2 + moved) and moved > 0.0:
             anchor, s1, s2 = _window_sums(x, i, period)
-            since = 0
             moved = 0.0
-            m = s1 / period
+            m = s1 * inv_period
             var = s2 - s1 * m
-        since += 1
         mean_out[i] = anchor + m
-        var /= period - ddof
+        var *= inv_dof
         # a flat window leaves only rounding noise (relative 1e-13 of the values' scale): call it 0
-        std_out[i] = np.sqrt(var) if var > FLAT * (s2 / period + anchor * anchor) else 0.0
+        std_out[i] = np.sqrt(var) if var > FLAT * (s2 * inv_period + anchor * anchor) else 0.0
 
 
 @njit(cache=True)
 def bbands(x, period, nbdev, upper, middle, lower):
     """TA-Lib BBANDS with an SMA middle band and the population std (ddof 0)."""
-    sma(x, period, middle)
-    rolling_mean_std(x, 0, period, 0, upper, lower)  # lower holds the std for now
+    rolling_mean_std(x, 0, period, 0, middle, lower)  # lower holds the std for now
+    _fill_nan(upper, period - 1)
     n = x.shape[0]
     for i in range(period - 1, n):
         width = nbdev * lower[i]
@@ -291,14 +283,18 @@ def bbands(x, period, nbdev, upper, middle, lower):
 
 
 @njit(cache=True)
+def _diff_in_place(x):
+    for i in range(x.shape[0] - 1, 0, -1):
+        x[i] = x[i] - x[i - 1]
+    if x.shape[0] > 0:
+        x[0] = NAN
+
+
 def log_return_volatility(close, period, ddof, out, scratch):
-    """Rolling std of 1-bar log returns over ``period`` returns; first value at row ``period``."""
-    n = close.shape[0]
-    if n > 0:
-        scratch[0] = NAN
-    for i in range(1, n):
-        scratch[i] = np.log(close[i] / close[i - 1])
-    # mean goes into ``out`` first, then the std overwrites it
+    """Rolling std of 1-bar log returns ``log(c[i]) - log(c[i-1])`` over ``period`` returns; first value at
+    row ``period``. numpy's SIMD log is several times faster than a scalar log in the loop."""
+    np.log(close, out=scratch)
+    _diff_in_place(scratch)
     rolling_mean_std(scratch, 1, period, ddof, out, out)
 
 
