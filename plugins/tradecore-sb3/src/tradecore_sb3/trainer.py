@@ -271,7 +271,7 @@ class SB3Trainer(Trainer):
         path = model_dir / f"{which}.zip"
         if not path.is_file():
             path = model_dir / "model.zip"
-        env = experiment.make_env("test" if "test" in experiment.splits else "train")
+        env = experiment.make_env(next(iter(experiment.splits)))
         return load_policy(
             path,
             self.params.algo,
@@ -282,7 +282,7 @@ class SB3Trainer(Trainer):
 
     def load_policy_file(self, model_path: Path, experiment: Any) -> SB3Policy:
         """A policy from an explicit model file (the caller has established that it is trusted)."""
-        env = experiment.make_env("test" if "test" in experiment.splits else "train")
+        env = experiment.make_env(next(iter(experiment.splits)))
         return load_policy(
             Path(model_path),
             self.params.algo,
