@@ -61,7 +61,7 @@ def test_installed_example_plugin_is_used_from_a_manifest(installed_example, tmp
     assert run.returncode == 0, run.stderr
     outcome = json.loads(run.stdout)
     features = next(s for s in outcome["stages"] if s["stage"] == "features")
-    assert "hl_spread" in features["detail"]
+    assert "hl-spread" in features["detail"]
 
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", str(EXAMPLE / "tests")],

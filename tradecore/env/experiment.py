@@ -116,6 +116,8 @@ class Experiment:
             split_name=split,
             random_start=random_start,
             seed=seed,
+            # scalar-only (third-party) terms get one instance per sub-env, called row by row
+            term_factories=[make for _, _, make in self.reward_terms],
             **kwargs,
         )
 
