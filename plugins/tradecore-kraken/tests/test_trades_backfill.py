@@ -135,7 +135,7 @@ def test_resume_from_a_saved_cursor_mid_range(server, lake, tmp_path):
     original_update = jobs.update
 
     def update_then_die(job_id, **fields):
-        out = original_update(job_id, **fields)
+        original_update(job_id, **fields)
         raise Stop()
 
     jobs.update = update_then_die
