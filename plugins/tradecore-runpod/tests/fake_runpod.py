@@ -1,10 +1,10 @@
 """A RunPod API stand-in on 127.0.0.1: REST v2 pods, GPU catalog, network volumes, pod logs (SSE) and the
 GraphQL ``myself`` account query, with the status codes and problem+json bodies the v2 spec documents.
 
-Pods follow a script: ``ok`` logs a finished run at once; ``run`` really executes the manifest the pod was given (``python -m tradecore run``,
-like the container would) and logs its output; ``hang`` runs but logs nothing (heartbeat loss); ``vanish``
-disappears once running; ``fail`` logs an error and exits 1. Faults (status, headers, body) are queued
-per method and path prefix.
+Pods follow a script: ``ok`` logs a finished run at once; ``run`` really executes the manifest the pod
+was given (``python -m tradecore run``, like the container would) and logs its output; ``hang`` runs but
+logs nothing (heartbeat loss); ``vanish`` disappears once running; ``fail`` logs an error and exits 1.
+Faults (status, headers, body) are queued per method and path prefix.
 """
 
 from __future__ import annotations
