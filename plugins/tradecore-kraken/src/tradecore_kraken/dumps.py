@@ -14,6 +14,7 @@ import hashlib
 import sqlite3
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -65,7 +66,7 @@ class DumpMember:
         try:
             with zipfile.ZipFile(self.archive) as archive:
                 return archive.read(self.member)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error) as exc:
             raise DumpError(
                 f"{self.label}: the ZIP member is corrupt or truncated ({exc}); download the archive again"
             ) from None

@@ -138,6 +138,10 @@ class KrakenSource(FetchingSource):
         start, end = self._range(lake, now)
         if covers and p.start is None and start == 0:
             start = min(c.first_ms for c in covers)
+        if now is None and p.end is None:  # dumps only: up to the newest dump bar
+            if not covers:
+                raise KrakenError("source.params.dumps: method dump needs dump files; pass Kraken OHLCVT CSVs or ZIPs")
+            end = max(c.last_ms for c in covers) + self.step
         if start >= end:
             return []
         rate = (p.rate_limit_ms if p.rate_limit_ms is not None else 1000) * 1.2 / 1000 if p.rate_limit else 0.0
