@@ -32,7 +32,12 @@ class TalibIndicator(Indicator):
             arrays += [np.ascontiguousarray(getattr(candles, c), dtype=np.float64) for c in chosen]
         result = self._call(*arrays, **self.params.talib_kwargs())
         outputs = result if isinstance(result, tuple) else (result,)
-        return {name: np.asarray(values, dtype=np.float64) for name, values in zip(self.columns(), outputs)}
+        out = {}
+        for name, values in zip(self.columns(), outputs):
+            values = np.asarray(values, dtype=np.float64)  # candlestick patterns return int32
+            values[: self._warmup] = np.nan  # TA-Lib leaves 0 (not NaN) in the lookback of integer outputs
+            out[name] = values
+        return out
 
     def __repr__(self) -> str:
         return f"TalibIndicator({self.function}, {self.params!r})"
