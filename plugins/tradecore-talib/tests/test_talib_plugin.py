@@ -1,4 +1,4 @@
-"""tradecore-talib: the catalogue comes from TA-Lib's metadata, components build and match TA-Lib, bad params fail early."""
+"""tradecore-talib: catalogue from TA-Lib metadata, components match TA-Lib, bad params fail at validation."""
 
 from __future__ import annotations
 
