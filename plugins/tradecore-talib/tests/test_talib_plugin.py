@@ -37,8 +37,15 @@ def candles(n: int = 2000, seed: int = 3) -> Candles:
     open_ = np.r_[100.0, close[:-1]]
     high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 3e-3, n)))
     low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 3e-3, n)))
-    return Candles(1_704_067_200_000 + np.arange(n, dtype=np.int64) * 3_600_000, open_, high, low, close,
-                   rng.lognormal(1, 1, n), "1h")
+    return Candles(
+        1_704_067_200_000 + np.arange(n, dtype=np.int64) * 3_600_000,
+        open_,
+        high,
+        low,
+        close,
+        rng.lognormal(1, 1, n),
+        "1h",
+    )
 
 
 def test_every_function_is_a_valid_component(runtime):
@@ -64,13 +71,15 @@ def test_catalogue_is_cached_per_version_and_rebuilt_when_corrupt(cache_dir):
 
 
 def test_manifest_components_build_and_match_talib(runtime, manifest_factory):
-    manifest = manifest_factory(indicators=[
-        {"type": "talib-rsi", "params": {"timeperiod": 10}},
-        {"type": "talib-bbands", "params": {"timeperiod": 15, "nbdevup": 1.5, "matype": 1}},
-        {"type": "talib-cdlengulfing"},
-        {"type": "talib-beta", "params": {"price0": "close", "price1": "open"}},
-        {"type": "talib-obv", "params": {"price": "open"}},
-    ])
+    manifest = manifest_factory(
+        indicators=[
+            {"type": "talib-rsi", "params": {"timeperiod": 10}},
+            {"type": "talib-bbands", "params": {"timeperiod": 15, "nbdevup": 1.5, "matype": 1}},
+            {"type": "talib-cdlengulfing"},
+            {"type": "talib-beta", "params": {"price0": "close", "price1": "open"}},
+            {"type": "talib-obv", "params": {"price": "open"}},
+        ]
+    )
     pairs = labelled_indicators(runtime.resolve(manifest).indicators)
     assert [label for label, _ in pairs][:2] == ["talib-rsi_10", "talib-bbands_15_1"]
     c = candles()
@@ -93,18 +102,26 @@ def test_manifest_components_build_and_match_talib(runtime, manifest_factory):
 
 
 def test_out_of_range_params_fail_validation_naming_the_component(runtime, manifest_factory):
-    manifest = manifest_factory(indicators=[{"type": "talib-rsi", "params": {"timeperiod": 1}},
-                                            {"type": "talib-sma", "params": {"timeperiod": -3}},
-                                            {"type": "talib-macd", "params": {"fastperiod": "12"}},
-                                            {"type": "talib-bbands", "params": {"matype": 9}},
-                                            {"type": "talib-ema", "params": {"period": 9}}])
+    manifest = manifest_factory(
+        indicators=[
+            {"type": "talib-rsi", "params": {"timeperiod": 1}},
+            {"type": "talib-sma", "params": {"timeperiod": -3}},
+            {"type": "talib-macd", "params": {"fastperiod": "12"}},
+            {"type": "talib-bbands", "params": {"matype": 9}},
+            {"type": "talib-ema", "params": {"period": 9}},
+        ]
+    )
     with pytest.raises(ManifestError) as err:
         runtime.resolve(manifest)
     text = str(err.value)
     paths = [issue.path for issue in err.value.issues]
     assert "TA-Lib RSI rejects timeperiod=1" in text
-    assert paths[:4] == ["indicators[0].params", "indicators[1].params.timeperiod",
-                         "indicators[2].params.fastperiod", "indicators[3].params.matype"]
+    assert paths[:4] == [
+        "indicators[0].params",
+        "indicators[1].params.timeperiod",
+        "indicators[2].params.fastperiod",
+        "indicators[3].params.matype",
+    ]
     assert "did you mean 'timeperiod'?" in text
 
 
@@ -112,7 +129,28 @@ def test_hook_module_is_light():
     import subprocess
     import sys
 
-    code = ("import sys, tradecore_talib.hooks; "
-            "print(','.join(m for m in ('talib', 'pandas', 'numpy', 'pydantic') if m in sys.modules))")
+    code = (
+        "import sys, tradecore_talib.hooks; "
+        "print(','.join(m for m in ('talib', 'pandas', 'numpy', 'pydantic') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+def test_listing_from_the_cache_does_not_import_talib(cache_dir):
+    import subprocess
+    import sys
+
+    catalogue.load_catalogue()  # writes the cache
+    code = (
+        "import sys; from tradecore_talib import hooks; specs = list(hooks.tradecore_indicators()); "
+        "print(len(specs), 'talib' in sys.modules, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "TRADECORE_CACHE": str(cache_dir)},
+    ).stdout.split()
+    assert int(out[0]) >= 150 and out[1:] == ["False", "False"]
