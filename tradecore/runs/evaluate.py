@@ -22,7 +22,7 @@ import numpy as np
 #: ranges up to this many bars are evaluated as one continuous episode unless told otherwise
 EXACT_LIMIT = 200_000
 #: bars per segment when a longer range is split automatically
-SEGMENT_BARS = 4096
+SEGMENT_BARS = 1024
 
 
 class Policy(Protocol):

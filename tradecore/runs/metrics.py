@@ -54,7 +54,9 @@ def trade_returns(equity: np.ndarray, exposure: np.ndarray) -> np.ndarray:
     stops = np.concatenate((change, [len(side)]))
     held = side[starts] != 0
     starts, stops = starts[held], stops[held]
-    return equity[stops] / equity[starts] - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):  # ruined equity: a -100% trade, not a warning
+        out = equity[stops] / equity[starts] - 1.0
+    return np.where(np.isfinite(out), out, -1.0)
 
 
 def block_bootstrap(
