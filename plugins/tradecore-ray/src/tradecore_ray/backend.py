@@ -174,7 +174,11 @@ class RayBackend(ComputeBackend):
                     checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 ),
             )
-            tuner.fit()
+            import contextlib
+            import sys
+
+            with contextlib.redirect_stdout(sys.stderr):  # Tune's tables would corrupt `--json` on stdout
+                tuner.fit()
         except KeyboardInterrupt:
             interrupted = True
             raise
