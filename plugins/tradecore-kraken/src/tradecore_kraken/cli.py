@@ -53,6 +53,8 @@ def import_dump(
     from tradecore_kraken.dumps import DumpLedger, find_members, import_member
     from tradecore_kraken.pairs import altname_to_symbol
 
+    pairs = tuple(p.strip() for item in pairs for p in item.split(",") if p.strip())
+    timeframes = tuple(t.strip() for item in timeframes for t in item.split(",") if t.strip())
     wanted = {altname_to_symbol(p) if "/" not in p else p for p in pairs}
     lake = Lake(resolve_lake_root(lake_root))
     ledger = DumpLedger(lake.root)
