@@ -5,9 +5,10 @@ Side by side with TA-Lib in the same run (the budget is <= 1.5x TA-Lib's full se
     python ../shared/bench/indicators_peers.py --n 1000000 5000000 --repeats 5 \\
         --extra bench/indicators.py --libs talib,tradecore
 
-On its own (prints ``name value`` lines: seconds per item and the ratio to TA-Lib when it is installed)::
+On its own (prints ``name value`` lines: median wall and CPU seconds of the full set, runs interleaved
+with TA-Lib's, and the ratios; CPU time is the steadier figure on a shared machine)::
 
-    python bench/indicators.py --n 5000000 --repeats 5
+    python bench/indicators.py --n 1000000 5000000 --repeats 15
 """
 
 from __future__ import annotations
@@ -79,14 +80,64 @@ def register(libs: dict) -> None:
     libs["tradecore"] = builder
 
 
-def _median_time(fn, arg, repeats: int) -> float:
-    fn(arg)  # warm-up
-    samples = []
+def _interleaved(fns: dict, repeats: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds per function, runs interleaved so load changes hit all alike."""
+    for fn in fns.values():
+        fn()  # warm-up
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn(arg)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for name, fn in fns.items():
+            w, c = time.perf_counter(), time.process_time()
+            fn()
+            cpu[name].append(time.process_time() - c)
+            wall[name].append(time.perf_counter() - w)
+    return {k: (statistics.median(wall[k]), statistics.median(cpu[k])) for k in fns}
+
+
+def _bench_size(n: int, repeats: int, talib) -> None:
+    """Print the full-set figures for ``n`` rows."""
+    rng = np.random.default_rng(42)
+    close = 30_000.0 * np.exp(np.cumsum(rng.normal(0.0, 6e-4, n)))
+    open_ = np.r_[30_000.0, close[:-1]]
+    high = np.maximum(open_, close) * (1.0 + np.abs(rng.normal(0.0, 3e-4, n)))
+    low = np.minimum(open_, close) * (1.0 - np.abs(rng.normal(0.0, 3e-4, n)))
+    data = {
+        "ts": np.arange(n, dtype=np.int64) * 60_000,
+        "open": open_,
+        "high": high,
+        "low": low,
+        "close": close,
+        "volume": rng.lognormal(1.0, 1.0, n),
+    }
+    candles = prepare(data)
+    fns = {"tradecore": lambda: full_set(candles)}
+    if talib is not None:
+        close, high, low = data["close"], data["high"], data["low"]
+
+        def talib_set():
+            # as ../shared/bench/indicators_peers.py times it
+            logret = np.empty_like(close)
+            logret[0] = np.nan
+            np.log(close[1:] / close[:-1], out=logret[1:])
+            return (
+                talib.SMA(close, 20),
+                talib.EMA(close, 20),
+                talib.RSI(close, 14),
+                talib.MACD(close, 12, 26, 9),
+                talib.ATR(high, low, close, 14),
+                talib.BBANDS(close, 20, 2, 2, 0),
+                talib.STDDEV(logret, 60, 1) * np.sqrt(60 / 59),
+            )
+
+        fns["talib"] = talib_set
+    results = _interleaved(fns, repeats)
+    for name, (wall, cpu) in results.items():
+        print(f"indicators.n{n}.{name}.full_set {wall:.6f}")
+        print(f"indicators.n{n}.{name}.full_set_cpu {cpu:.6f}")
+    if "talib" in results:
+        print(f"indicators.n{n}.tradecore_over_talib {results['tradecore'][0] / results['talib'][0]:.3f}")
+        print(f"indicators.n{n}.tradecore_over_talib_cpu {results['tradecore'][1] / results['talib'][1]:.3f}")
 
 
 def main() -> None:
@@ -102,40 +153,7 @@ def main() -> None:
     except ImportError:
         talib = None
     for n in args.n:
-        rng = np.random.default_rng(42)
-        close = 30_000.0 * np.exp(np.cumsum(rng.normal(0.0, 6e-4, n)))
-        open_ = np.r_[30_000.0, close[:-1]]
-        high = np.maximum(open_, close) * (1.0 + np.abs(rng.normal(0.0, 3e-4, n)))
-        low = np.minimum(open_, close) * (1.0 - np.abs(rng.normal(0.0, 3e-4, n)))
-        data = {
-            "ts": np.arange(n, dtype=np.int64) * 60_000,
-            "open": open_,
-            "high": high,
-            "low": low,
-            "close": close,
-            "volume": rng.lognormal(1.0, 1.0, n),
-        }
-        candles = prepare(data)
-        ours = _median_time(full_set, candles, args.repeats)
-        print(f"indicators.n{n}.tradecore.full_set {ours:.6f}")
-        if talib is not None:
-
-            def talib_set(d):
-                c, h, lo = d["close"], d["high"], d["low"]
-                logret = np.r_[np.nan, np.diff(np.log(c))]
-                return (
-                    talib.SMA(c, 20),
-                    talib.EMA(c, 20),
-                    talib.RSI(c, 14),
-                    talib.MACD(c, 12, 26, 9),
-                    talib.ATR(h, lo, c, 14),
-                    talib.BBANDS(c, 20, 2, 2, 0),
-                    talib.STDDEV(logret, 60, 1),
-                )
-
-            ref = _median_time(talib_set, data, args.repeats)
-            print(f"indicators.n{n}.talib.full_set {ref:.6f}")
-            print(f"indicators.n{n}.tradecore_over_talib {ours / ref:.3f}")
+        _bench_size(n, args.repeats, talib)
 
 
 if __name__ == "__main__":
