@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fake_runpod import FakeRunpod
 from tradecore_runpod.errors import (
     AuthError,
     BudgetError,
@@ -28,8 +29,6 @@ from tradecore_runpod.errors import (
 
 from tradecore.errors import ManifestError
 from tradecore.runtime import Runtime
-
-from .fake_runpod import FakeRunpod
 
 KEY = "rp_test_4f1c0ffee_SECRET_key_do_not_leak"
 MAX_HOURLY = 1.0
