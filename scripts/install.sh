@@ -11,4 +11,4 @@ for plugin in plugins/*/; do
 done
 $PIP install --quiet "${args[@]}" "torch==2.13.0"
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
-echo "installed: tradecore + ${#args[@]} distributions ($(ls -d plugins/*/ 2>/dev/null | wc -l) plugins)"
+echo "installed: tradecore and $(( ${#args[@]} / 2 - 1 )) plugin distributions from plugins/"

@@ -156,3 +156,6 @@ class ComputeBackend(ABC):
     @abstractmethod
     def submit(self, request: Any) -> Any:
         """Execute ``request`` (a :class:`tradecore.runs.pipeline.RunRequest`) and return its outcome."""
+
+    #: backends that run sweeps (``tradecore sweep``) define ``sweep(plan, options)``; others leave it None
+    sweep: Any = None

@@ -158,5 +158,15 @@ def _verbose(ctx: click.Context) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point (``tradecore`` and ``python -m tradecore``)."""
-    cli.main(args=argv, prog_name="tradecore")
+    """Console entry point (``tradecore`` and ``python -m tradecore``); Ctrl-C exits 130."""
+    import sys
+
+    try:
+        code = cli.main(args=argv, prog_name="tradecore", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -72,7 +72,7 @@ def sweep(
         _print_plan(plan, as_json)
         return
     backend = plan.base.backend.build()
-    if not hasattr(backend, "sweep"):
+    if getattr(backend, "sweep", None) is None:
         raise click.ClickException(
             f"backend {plan.base.backend.spec.name!r} cannot run sweeps; use backend 'local' or 'ray'"
         )
