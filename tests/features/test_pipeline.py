@@ -212,3 +212,14 @@ def test_vwap_is_volume_weighted_typical_price_and_survives_zero_volume(candles)
     quiet = Candles(candles.time, candles.open, candles.high, candles.low, candles.close, volume)
     out = S.VWAP(P.VwapParams(period=10)).compute(quiet)["vwap"]
     assert np.isfinite(out[9:]).all() and out[150] == pytest.approx(tp[150])
+
+
+def test_time_features_off_the_minute_grid_and_before_1970():
+    times = np.array([-86_400_000 + 6 * 3_600_000, 1_704_067_200_000 + 90 * 60_000 + 30_000], dtype=np.int64)
+    ones = np.ones(2)
+    out = S.TimeFeatures(P.TimeFeatureParams()).compute(Candles(times, ones, ones, ones, ones, ones, "1m"))
+    hours = np.array([6.0, 1.5 + 0.5 / 60])
+    np.testing.assert_allclose(out["hour_sin"], np.sin(2 * np.pi * hours / 24), atol=1e-12)
+    np.testing.assert_allclose(out["hour_cos"], np.cos(2 * np.pi * hours / 24), atol=1e-12)
+    days = np.array([2, 0])  # 1969-12-31 was a Wednesday; 2024-01-01 a Monday
+    np.testing.assert_allclose(out["dow_sin"], np.sin(2 * np.pi * days / 7), atol=1e-12)

@@ -34,7 +34,7 @@ def series(draw):
             level *= draw(st.floats(1e-4, 1e4))
             piece = np.full(n, level)
         else:
-            piece = level + rng.normal(0, level * draw(st.floats(1e-12, 1.0)), n)
+            piece = level + rng.normal(0, abs(level) * draw(st.floats(1e-12, 1.0)), n)
         pieces.append(piece)
         level = float(piece[-1])
     return np.ascontiguousarray(np.concatenate(pieces))

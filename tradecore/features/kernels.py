@@ -229,19 +229,24 @@ def _window_sums(x, stop, period):
 
 
 @njit(cache=True)
-def rolling_mean_std(x, start, period, ddof, mean_out, std_out):
+def rolling_stats(x, start, period, ddof, mean_out, std_out, z_out, z_from):
     """Rolling mean and std over ``period`` rows of ``x[start:]`` (first value at ``start + period - 1``).
 
     Running sums of deviations from an anchor (the mean of an earlier window, summed exactly) are
     re-summed exactly as soon as the rounding they carry could exceed ~1e-11 of the window's variance
     (a quiet window after a volatile one, or prices trending away from the anchor), so the std is
     accurate at any price scale and does not drift over millions of rows. A flat window gives std 0.
-    ``mean_out`` and ``std_out`` may be the same array (the std wins).
+
+    With ``z_from < 0`` it writes ``mean_out`` and ``std_out`` (which may be the same array: the std
+    wins). With ``z_from >= 0`` it writes only the z-score ``(x - mean) / std`` (0 when flat) of rows
+    ``t >= z_from`` into ``z_out[t - z_from]``, in one pass.
     """
     n = x.shape[0]
     first = start + period - 1
-    _fill_nan(mean_out, first)
-    _fill_nan(std_out, first)
+    want_z = z_from >= 0
+    if not want_z:
+        _fill_nan(mean_out, first)
+        _fill_nan(std_out, first)
     if n <= first:
         return
     inv_period = 1.0 / period
@@ -264,10 +269,21 @@ def rolling_mean_std(x, start, period, ddof, mean_out, std_out):
             moved = 0.0
             m = s1 * inv_period
             var = s2 - s1 * m
-        mean_out[i] = anchor + m
         var *= inv_dof
         # a flat window leaves only rounding noise (relative 1e-13 of the values' scale): call it 0
-        std_out[i] = np.sqrt(var) if var > FLAT * (s2 * inv_period + anchor * anchor) else 0.0
+        sd = np.sqrt(var) if var > FLAT * (s2 * inv_period + anchor * anchor) else 0.0
+        if want_z:
+            if i >= z_from:
+                z_out[i - z_from] = (x[i] - anchor - m) / sd if sd > 0.0 else 0.0
+        else:
+            mean_out[i] = anchor + m
+            std_out[i] = sd
+
+
+@njit(cache=True)
+def rolling_mean_std(x, start, period, ddof, mean_out, std_out):
+    """Rolling mean and std (see :func:`rolling_stats`)."""
+    rolling_stats(x, start, period, ddof, mean_out, std_out, mean_out, -1)
 
 
 @njit(cache=True)
@@ -491,3 +507,41 @@ def rate_of_change(x, period, log, out):
             out[i] = np.log(x[i] / old)
         else:
             out[i] = (x[i] - old) / old if old != 0.0 else 0.0
+
+
+@njit(cache=True)
+def cyclic_time(time_ms, hour_sin, hour_cos, dow_sin, dow_cos, want_hour, want_dow):
+    """Time of day (24 h cycle) and weekday (7-day cycle, Monday = 0) of UTC epoch-ms times as sin/cos.
+
+    Whole-minute times (every candle timeframe) read a 1440-entry table instead of calling sin/cos.
+    """
+    day_ms = 86_400_000
+    minute_ms = 60_000
+    two_pi = 2.0 * np.pi
+    minute_sin = np.empty(1440)
+    minute_cos = np.empty(1440)
+    for m in range(1440):
+        minute_sin[m] = np.sin(two_pi * m / 1440)
+        minute_cos[m] = np.cos(two_pi * m / 1440)
+    week_sin = np.empty(7)
+    week_cos = np.empty(7)
+    for d in range(7):
+        week_sin[d] = np.sin(two_pi * d / 7)
+        week_cos[d] = np.cos(two_pi * d / 7)
+    for i in range(time_ms.shape[0]):
+        t = time_ms[i]
+        day = t // day_ms  # floor division: correct before 1970 too
+        of_day = t - day * day_ms
+        if want_hour:
+            if of_day % minute_ms == 0:
+                m = of_day // minute_ms
+                hour_sin[i] = minute_sin[m]
+                hour_cos[i] = minute_cos[m]
+            else:
+                angle = two_pi * of_day / day_ms
+                hour_sin[i] = np.sin(angle)
+                hour_cos[i] = np.cos(angle)
+        if want_dow:
+            d = (day + 3) % 7  # 1970-01-01 was a Thursday
+            dow_sin[i] = week_sin[d]
+            dow_cos[i] = week_cos[d]

@@ -10,21 +10,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tradecore.features.kernels import FLAT, rolling_mean_std
+from tradecore.features.kernels import FLAT, rolling_stats
 
 
 @njit(cache=True)
-def rolling_zscore(x, first, window, start, out, mean, std):
-    """z_t = (x_t - mean(x[t-window+1..t])) / std(same rows, ddof 0) for t >= start, into ``out[t - start]``.
-
-    ``mean`` and ``std`` are float64 scratch arrays of ``len(x)`` (numpy allocates faster than numba).
-    """
-    n = x.shape[0]
+def rolling_zscore(x, first, window, start, out):
+    """z_t = (x_t - mean(x[t-window+1..t])) / std(same rows, ddof 0) for t >= start, into ``out[t - start]``."""
+    empty = np.empty(0)
     # statistics are only needed from ``start``; begin the window as late as the causal rule allows
-    rolling_mean_std(x, start - window + 1, window, 0, mean, std)
-    for t in range(start, n):
-        sd = std[t]
-        out[t - start] = (x[t] - mean[t]) / sd if sd > 0.0 else 0.0
+    rolling_stats(x, start - window + 1, window, 0, empty, empty, out, start)
 
 
 @njit(cache=True)
@@ -36,10 +30,11 @@ def expanding_zscore(x, first, window, start, out):
     m2 = 0.0
     for t in range(first, n):
         count += 1
+        inv = 1.0 / count  # off the loop-carried chain: the chain is sub, mul, add
         delta = x[t] - mean
-        mean += delta / count
+        mean += delta * inv
         m2 += delta * (x[t] - mean)
         if t >= start:
-            var = m2 / count
+            var = m2 * inv
             flat = var <= FLAT * (mean * mean + var)
             out[t - start] = 0.0 if flat else (x[t] - mean) / np.sqrt(var)

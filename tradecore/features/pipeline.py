@@ -50,15 +50,6 @@ class FeatureSet:
             raise KeyError(f"no feature {name!r}; features: {', '.join(self.names)}") from None
 
 
-@dataclass
-class _Column:
-    name: str
-    label: str
-    data: np.ndarray
-    first: int  # first finite row
-    normalize: bool
-
-
 def build_features(
     candles: Candles,
     indicators: Sequence[tuple[str, Indicator]],
@@ -81,8 +72,10 @@ def build_features(
         dupes = sorted({label for label in labels if labels.count(label) > 1})
         raise TradecoreError(f"indicator labels must be unique; repeated: {', '.join(dupes)}")
     n = len(candles)
-    columns: list[_Column] = []
-    warmups: dict[str, int] = {}
+    do_normalize = normalize != "none"
+    extra = normalize_window - 1 if do_normalize else 0
+    # plan first (warm-ups and columns are known before computing), so a hopeless request fails fast
+    plan: list[_Planned] = []
     for label, indicator in indicators:
         warmup = _warmup(label, indicator)
         if warmup >= n:
@@ -90,60 +83,96 @@ def build_features(
                 f"indicator {label!r} needs {warmup} warm-up rows but the candles have only {n}; "
                 "load more data or shorten the indicator's periods"
             )
-        warmups[label] = warmup
-        names = list(indicator.columns())
-        outputs = indicator.compute(candles)
-        _check_outputs(label, names, outputs)
-        do_normalize = normalize != "none" and getattr(indicator, "normalize", True)
-        for column, name in zip(names, feature_names(label, names)):
-            data = np.ascontiguousarray(outputs[column], dtype=np.float64)
-            if data.shape != (n,):
-                raise TradecoreError(
-                    f"indicator {label!r}: column {column!r} has shape {data.shape}, "
-                    f"expected ({n},) (one value per candle)"
-                )
-            _check_finite(name, data, warmup, candles)
-            columns.append(_Column(name, label, data, warmup, do_normalize))
-
-    extra = normalize_window - 1 if normalize != "none" else 0
-    start = max([c.first + (extra if c.normalize else 0) for c in columns], default=0)
+        columns = list(indicator.columns())
+        _check_columns(label, columns)
+        normalized = do_normalize and getattr(indicator, "normalize", True)
+        plan.append(_Planned(label, indicator, warmup, columns, normalized, warmup + (extra if normalized else 0)))
+    start = max([p.needs for p in plan], default=0)
     if start >= n:
-        worst = max(columns, key=lambda c: c.first + (extra if c.normalize else 0))
+        worst = max(plan, key=lambda p: p.needs)
         raise TradecoreError(
-            f"no rows left: {worst.label!r} needs {worst.first} warm-up rows"
+            f"no rows left: {worst.label!r} needs {worst.warmup} warm-up rows"
             + (f" + {extra} for normalize_window={normalize_window}" if worst.normalize and extra else "")
             + f" but the candles have only {n}; load more data, shorten periods or lower env.normalize_window"
         )
 
-    values = np.empty((n - start, len(columns)), dtype=np.float32)
-    normalized = {}
-    scratch = (np.empty(n), np.empty(n)) if normalize == "rolling" else None
-    for j, col in enumerate(columns):
-        target = values[:, j]
-        if col.normalize:
-            from tradecore.features import normalize as kernels
-
-            if normalize == "rolling":
-                kernels.rolling_zscore(col.data, col.first, normalize_window, start, target, *scratch)
-            else:
-                kernels.expanding_zscore(col.data, col.first, normalize_window, start, target)
-        else:
-            target[:] = col.data[start:]
-            if not np.isfinite(target).all():
+    names = [name for p in plan for name in feature_names(p.label, p.columns)]
+    values = np.empty((n - start, len(names)), dtype=np.float32)
+    # columns are normalised into a contiguous block, then copied into the row-major matrix in row
+    # chunks: writing each column straight into the matrix would stream the whole matrix once per column
+    block = _ColumnBlock(values)
+    for p in plan:
+        outputs = p.indicator.compute(candles)
+        _check_outputs(p.label, p.columns, outputs)
+        for column, name in zip(p.columns, feature_names(p.label, p.columns)):
+            data = np.ascontiguousarray(outputs[column], dtype=np.float64)
+            if data.shape != (n,):
                 raise TradecoreError(
-                    f"feature {col.name!r} overflows float32 (|value| > 3.4e38); "
-                    "normalise it (env.normalize) or rescale the indicator"
+                    f"indicator {p.label!r}: column {column!r} has shape {data.shape}, "
+                    f"expected ({n},) (one value per candle)"
                 )
-        normalized[col.name] = col.normalize
+            _check_finite(name, data, p.warmup, candles)
+            target = block.next_column()
+            if p.normalize:
+                from tradecore.features import normalize as kernels
+
+                if normalize == "rolling":
+                    kernels.rolling_zscore(data, p.warmup, normalize_window, start, target)
+                else:
+                    kernels.expanding_zscore(data, p.warmup, normalize_window, start, target)
+            else:
+                target[:] = data[start:]
+                if not np.isfinite(target).all():
+                    raise TradecoreError(
+                        f"feature {name!r} overflows float32 (|value| > 3.4e38); "
+                        "normalise it (env.normalize) or rescale the indicator"
+                    )
+        del outputs  # keep one indicator's float64 outputs alive at a time
+    block.flush()
     return FeatureSet(
         values=values,
-        names=[c.name for c in columns],
+        names=names,
         start=start,
-        warmup_by_indicator=warmups,
+        warmup_by_indicator={p.label: p.warmup for p in plan},
         normalize=normalize,
         normalize_window=normalize_window,
-        normalized=normalized,
+        normalized={name: p.normalize for p in plan for name in feature_names(p.label, p.columns)},
     )
+
+
+@dataclass
+class _Planned:
+    label: str
+    indicator: Indicator
+    warmup: int
+    columns: list[str]
+    normalize: bool
+    needs: int  # rows dropped before this indicator's first feature row
+
+
+class _ColumnBlock:
+    """Up to ``width`` finished columns in a contiguous buffer, copied into ``values`` in row chunks."""
+
+    def __init__(self, values: np.ndarray, width: int = 8, rows_per_copy: int = 65_536) -> None:
+        self.values = values
+        self.rows_per_copy = rows_per_copy
+        self.buffer = np.empty((min(width, max(values.shape[1], 1)), values.shape[0]), dtype=np.float32)
+        self.first = 0  # matrix column of buffer row 0
+        self.used = 0
+
+    def next_column(self) -> np.ndarray:
+        if self.used == self.buffer.shape[0]:
+            self.flush()
+        self.used += 1
+        return self.buffer[self.used - 1]
+
+    def flush(self) -> None:
+        k, rows = self.used, self.values.shape[0]
+        for a in range(0, rows, self.rows_per_copy):
+            b = min(a + self.rows_per_copy, rows)
+            self.values[a:b, self.first : self.first + k] = self.buffer[:k, a:b].T
+        self.first += k
+        self.used = 0
 
 
 def _warmup(label: str, indicator: Indicator) -> int:
@@ -153,11 +182,14 @@ def _warmup(label: str, indicator: Indicator) -> int:
     return int(warmup)
 
 
-def _check_outputs(label: str, names: list[str], outputs: Mapping[str, np.ndarray]) -> None:
+def _check_columns(label: str, names: list[str]) -> None:
     if not names:
         raise TradecoreError(f"indicator {label!r} declares no output columns")
     if len(set(names)) != len(names):
         raise TradecoreError(f"indicator {label!r} declares a column twice: {names}")
+
+
+def _check_outputs(label: str, names: list[str], outputs: Mapping[str, np.ndarray]) -> None:
     missing = [c for c in names if c not in outputs]
     if missing:
         raise TradecoreError(f"indicator {label!r} did not return its declared column(s) {', '.join(missing)}")

@@ -7,15 +7,12 @@ float64 arrays of ``len(candles)``.
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import numpy as np
 
 from tradecore.features import kernels
 from tradecore.interfaces import Candles, Indicator
-
-DAY_MS = 86_400_000
 
 
 def _column(candles: Candles, name: str) -> np.ndarray:
@@ -266,13 +263,13 @@ class TimeFeatures(StandardIndicator):
         return cols
 
     def compute(self, candles):
-        t = np.asarray(candles.time, dtype=np.int64)
+        t = np.ascontiguousarray(candles.time, dtype=np.int64)
+        hour = [_empty(candles), _empty(candles)] if self.params.hour else [np.empty(0), np.empty(0)]
+        dow = [_empty(candles), _empty(candles)] if self.params.day_of_week else [np.empty(0), np.empty(0)]
+        kernels.cyclic_time(t, *hour, *dow, self.params.hour, self.params.day_of_week)
         out = {}
         if self.params.hour:
-            angle = (t % DAY_MS).astype(np.float64) * (2 * math.pi / DAY_MS)
-            out["hour_sin"], out["hour_cos"] = np.sin(angle), np.cos(angle)
+            out["hour_sin"], out["hour_cos"] = hour
         if self.params.day_of_week:
-            # 1970-01-01 was a Thursday (weekday 3)
-            angle = ((t // DAY_MS + 3) % 7).astype(np.float64) * (2 * math.pi / 7)
-            out["dow_sin"], out["dow_cos"] = np.sin(angle), np.cos(angle)
+            out["dow_sin"], out["dow_cos"] = dow
         return out
