@@ -160,13 +160,6 @@ def test_a_page_that_does_not_advance_stops_without_looping(server, window, tmp_
     assert stored(lake) == server.candles("btcusd", MINUTE, start, start + 1000 * MINUTE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ccxt's parse_ohlcvs drops bars before `since`, so a repeated page reaches CcxtSource.fetch as [] and "
-        "is taken for 'no newer bars': the fetch ends as a success with 1000 of 3000 bars instead of raising"
-    ),
-)
 def test_a_page_that_does_not_advance_is_an_error(server, window, tmp_path):
     start, end = window
     server.stuck_after = 1

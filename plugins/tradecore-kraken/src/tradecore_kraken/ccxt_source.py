@@ -103,15 +103,27 @@ class CcxtSource(FetchingSource):
             except (ValueError, KeyError, TypeError):
                 pass
         closed_until = now - now % self.step
+        previous_full = False
         while since < end:
-            rows = self._policy.call(
-                f"{p.exchange} fetch_ohlcv {p.symbol} {p.timeframe}",
-                lambda s=since: client.fetch_ohlcv(p.symbol, p.timeframe, since=s, limit=p.page_limit),
+            raw = (
+                self._policy.call(
+                    f"{p.exchange} fetch_ohlcv {p.symbol} {p.timeframe}",
+                    lambda s=since: client.fetch_ohlcv(p.symbol, p.timeframe, since=s, limit=p.page_limit),
+                )
+                or []
             )
             self.requests += 1
-            rows = [r for r in rows or [] if since <= r[0] < end and r[0] + self.step <= closed_until]
+            rows = [r for r in raw if since <= r[0] < end and r[0] + self.step <= closed_until]
             if not rows:
+                # ccxt drops bars older than ``since``, so a repeated page arrives empty: after a full
+                # page, with closed bars still due, that is a stalled cursor, not the end of history
+                if previous_full and since + self.step <= min(end, closed_until):
+                    raise KrakenError(
+                        f"{p.exchange} fetch_ohlcv stopped advancing at since={since}; "
+                        f"resume with 'tradecore data fetch --resume {job.id}'"
+                    )
                 break  # nothing newer: the exchange has no bars after ``since``
+            previous_full = len(raw) >= p.page_limit
             frame = pl.DataFrame(
                 {
                     "time": [int(r[0]) for r in rows],
