@@ -51,7 +51,7 @@ def test_rolling_std_is_accurate_on_hostile_series(x, period, ddof):
         return
     ref_mean, ref_std = exact(x, period, ddof)
     scale = np.abs(np.lib.stride_tricks.sliding_window_view(x, period)).max(axis=1)
-    got_mean, got_std = mean[period - 1:], std[period - 1:]
+    got_mean, got_std = mean[period - 1 :], std[period - 1 :]
     assert np.all(np.abs(got_mean - ref_mean) <= 1e-12 * scale)
     # the exact std itself carries ~eps * scale of rounding; beyond that we must agree to 1e-9
     assert np.all(np.abs(got_std - ref_std) <= 1e-9 * ref_std + 1e-12 * scale)
