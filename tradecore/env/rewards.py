@@ -91,6 +91,10 @@ class Term(RewardTerm):
     def batch(self, o: BatchOutcome) -> np.ndarray:
         raise NotImplementedError
 
+    def scalar_source(self) -> str | None:
+        """``__call__`` as one Python expression over the outcome field names, for the fused step (or None)."""
+        return None
+
 
 class PnL(Term):
     """Change of equity net of fees and slippage: log or simple return."""
@@ -105,6 +109,9 @@ class PnL(Term):
     def batch(self, o: BatchOutcome) -> np.ndarray:
         return o.log_ret if self.log else o.ret
 
+    def scalar_source(self) -> str:
+        return "log_ret" if self.log else "ret"
+
 
 class FeeCost(Term):
     """Minus the fees (and, by default, slippage) paid this step, as a fraction of equity."""
@@ -118,6 +125,9 @@ class FeeCost(Term):
 
     def batch(self, o: BatchOutcome) -> np.ndarray:
         return -(o.fee + o.slippage) if self.slippage else -o.fee
+
+    def scalar_source(self) -> str:
+        return "-(fee + slippage)" if self.slippage else "-fee"
 
 
 class DrawdownPenalty(Term):
@@ -138,6 +148,11 @@ class DrawdownPenalty(Term):
             return -o.drawdown
         return -np.maximum(o.drawdown - o.drawdown_prev, 0.0)
 
+    def scalar_source(self) -> str:
+        if self.level:
+            return "-drawdown"
+        return "-(drawdown - drawdown_prev) if drawdown - drawdown_prev > 0.0 else 0.0"
+
 
 class ExposurePenalty(Term):
     """Minus the absolute exposure held over the bar (a cost of carrying risk)."""
@@ -148,6 +163,9 @@ class ExposurePenalty(Term):
     def batch(self, o: BatchOutcome) -> np.ndarray:
         return -o.exposure
 
+    def scalar_source(self) -> str:
+        return "-exposure"
+
 
 class TurnoverPenalty(Term):
     """Minus the notional traded this step, as a fraction of equity (discourages churning)."""
@@ -157,6 +175,9 @@ class TurnoverPenalty(Term):
 
     def batch(self, o: BatchOutcome) -> np.ndarray:
         return -o.turnover
+
+    def scalar_source(self) -> str:
+        return "-turnover"
 
 
 class DifferentialSharpe(Term):
@@ -226,6 +247,11 @@ class TerminalReward(Term):
         total = np.log(np.maximum(o.equity, 1e-12)) if self.log else o.equity - 1.0
         return np.where(o.done, total, 0.0)
 
+    def scalar_source(self) -> str:
+        if self.log:
+            return "(_log(equity if equity > 1e-12 else 1e-12) if done else 0.0)"
+        return "(equity - 1.0 if done else 0.0)"
+
 
 def probe_outcomes() -> list[StepOutcome]:
     """A few plausible and extreme outcomes used to check, at build time, that a term stays finite."""
@@ -271,3 +297,70 @@ def probe_outcomes() -> list[StepOutcome]:
             setattr(o, key, value)
         out.append(o)
     return out
+
+
+# -- the fused scalar step ------------------------------------------------------------------------
+# How the env's raw step quantities become outcome fields: the exact expressions the outcome always used.
+_FIELD_SOURCE = {
+    "ret": "ratio - 1.0",
+    "log_ret": "_log(ratio) if ratio > 1e-12 else _LOG_FLOOR",
+    "fee": "_fee / _e_prev",
+    "slippage": "_slip / _e_prev",
+    "turnover": "_traded / _e_prev",
+    "exposure": "_exposure",
+    "drawdown_prev": "_dd_prev",
+    "drawdown": "_dd",
+    "equity": "_equity / _e0",
+    "done": "_done",
+}
+_INLINE_TYPES = (PnL, FeeCost, DrawdownPenalty, ExposurePenalty, TurnoverPenalty, TerminalReward)
+
+
+def _inline_source(term: Any) -> str | None:
+    """The term's expression when it is exactly a built-in class (a subclass may override ``__call__``)."""
+    if type(term) in _INLINE_TYPES:
+        return term.scalar_source()
+    return None
+
+
+def fuse_scalar_terms(terms: list[tuple[str, float, Any]], initial_equity: float, outcome: StepOutcome):
+    """One generated function ``(equity, e_prev, fee, slip, traded, exposure, dd_prev, dd, done) -> (reward,
+    shares)`` computing the outcome fields the terms need and the weighted terms, as the generic loop does
+    (``reward = 0.0; reward += weight * term(outcome)`` in order) but without a call per built-in term.
+
+    Built-in terms are inlined; any other term is called with ``outcome`` filled in (all fields).
+    """
+    import re
+
+    namespace: dict[str, Any] = {"_log": math.log, "_LOG_FLOOR": math.log(1e-12), "_e0": float(initial_equity)}
+    lines, values, keys = [], [], []
+    generic = False
+    for k, (name, weight, term) in enumerate(terms):
+        namespace[f"_w{k}"] = float(weight)
+        src = _inline_source(term)
+        if src is None:
+            generic = True
+            namespace[f"_t{k}"] = term
+            lines.append(f"v{k} = _w{k} * _t{k}(_o)")
+        else:
+            lines.append(f"v{k} = _w{k} * ({src})")
+        values.append(f"v{k}")
+        keys.append(name)
+    used = set(re.findall(r"[A-Za-z_]+", "\n".join(lines)))
+    fields = [f for f in OUTCOME_FIELDS if generic or f in used]
+    head = []
+    if "ret" in fields or "log_ret" in fields:
+        head.append("ratio = _equity / _e_prev")
+    head += [f"{f} = {_FIELD_SOURCE[f]}" for f in fields]
+    if generic:
+        namespace["_o"] = outcome
+        head += [f"_o.{f} = {f}" for f in fields]
+    # the dict is built from literals when names are plain strings (a name repeated keeps the last value)
+    shares = "{" + ", ".join(f"{name!r}: {v}" for name, v in zip(keys, values)) + "}"
+    total = " + ".join(["0.0", *values])
+    body = "\n    ".join([*head, *lines, f"return {total}, {shares}"])
+    code = f"def _fused(_equity, _e_prev, _fee, _slip, _traded, _exposure, _dd_prev, _dd, _done):\n    {body}\n"
+    exec(compile(code, "<tradecore.env.rewards fused step>", "exec"), namespace)  # noqa: S102 - generated here
+    fused = namespace["_fused"]
+    fused.source = code
+    return fused

@@ -39,7 +39,7 @@ from gymnasium import spaces
 from tradecore.env.actions import ActionLayout
 from tradecore.env.config import EnvConfig
 from tradecore.env.market import MarketData
-from tradecore.env.rewards import StepOutcome
+from tradecore.env.rewards import StepOutcome, fuse_scalar_terms
 from tradecore.errors import TradecoreError
 
 INF = math.inf
@@ -53,6 +53,7 @@ ACCOUNT_FIELDS = (
     "take_distance",
 )
 _LOG_FLOOR = math.log(1e-12)
+_log, _log1p, _array, _F32 = math.log, math.log1p, np.array, np.float32  # module globals: one lookup each
 _UNSET: Any = object()
 
 
@@ -102,6 +103,9 @@ class TradingEnv(gym.Env):
         self._max_dd = config.max_drawdown or INF
         self._terms = [(str(name), float(w), term) for name, w, term in terms]
         self._outcome = StepOutcome()
+        self._fused = fuse_scalar_terms(self._terms, self._e0, self._outcome)
+        self._bar0 = split.start
+        self._w1 = self.window - 1
         self.random_start = config.random_start if random_start is None else bool(random_start)
         self.episode_steps = config.episode_steps if episode_steps is _UNSET else episode_steps
         self._min_start = self.window - 1
@@ -115,6 +119,7 @@ class TradingEnv(gym.Env):
         self._dir_tab, self._size_tab = lay.direction, lay.size
         self._sl_tab, self._tp_tab = lay.stop_loss, lay.take_profit
         self._has = {h: h in lay.heads for h in ("direction", "size", "stop_loss", "take_profit")}
+        self._all_heads = not lay.continuous and all(self._has.values())
         self.action_space = lay.action_space()
         self._flat = config.observation == "flat"
         market_shape = (self.window, self._nf)
@@ -143,7 +148,7 @@ class TradingEnv(gym.Env):
     def _set_flat_state(self, start: int) -> None:
         self._t = start
         self._start = start
-        self._steps = 0
+        self._end_t = min(start + self._limit, self._n - 1)  # truncate on reaching this bar
         self._qty = 0.0
         self._cash = self._e0
         self._equity = self._e0
@@ -181,6 +186,16 @@ class TradingEnv(gym.Env):
 
     # -- stepping ---------------------------------------------------------------------------------
     def step(self, action):
+        if self._all_heads:  # the full discrete configuration: no per-head checks
+            si = int(action["stop_loss"])
+            ti = int(action["take_profit"])
+            return self._advance(
+                self._dir_tab[int(action["direction"])] * self._size_tab[int(action["size"])],
+                si,
+                ti,
+                self._sl_tab[si],
+                self._tp_tab[ti],
+            )
         if self._continuous:
             return self._advance(*self.layout.decode_continuous(action))
         has = self._has
@@ -193,6 +208,9 @@ class TradingEnv(gym.Env):
 
     def step_indices(self, indices: Sequence[int]):
         """Step with the enabled heads' indices in head order (the MultiDiscrete fast path)."""
+        if self._all_heads:
+            d, size, si, ti = indices
+            return self._advance(self._dir_tab[d] * self._size_tab[size], si, ti, self._sl_tab[si], self._tp_tab[ti])
         it = iter(indices)
         has = self._has
         d = self._dir_tab[next(it)] if has["direction"] else self._dir_tab[0]
@@ -203,13 +221,13 @@ class TradingEnv(gym.Env):
         return self._advance(d * size, si, ti, sl[si] if sl else 0.0, tp[ti] if tp else 0.0)
 
     def _advance(self, target: float, si: int, ti: int, sd: float, td: float):
+        # Hot path: state is read into locals once and written back once; the reward terms run as one
+        # generated function (rewards.fuse_scalar_terms); the observation is built inline.
         t = self._t + 1
         o = self._o[t]
         qty = self._qty
         cash = self._cash
         e_prev = self._equity
-        s = self._slip
-        f = self._fee
         fee = slip = traded = 0.0
         opened = closed = False
         eq_open = cash + qty * o
@@ -218,11 +236,12 @@ class TradingEnv(gym.Env):
             desired = target * eq_open / o if eq_open > 0.0 else 0.0
             dq = desired - qty
             if dq != 0.0:
+                s = self._slip
                 px = o * (1.0 + s) if dq > 0.0 else o * (1.0 - s)
                 adq = dq if dq > 0.0 else -dq
                 traded = adq * o
                 slip = traded * s
-                fee = adq * px * f
+                fee = adq * px * self._fee
                 cash -= dq * px + fee
                 if qty == 0.0:  # opening from flat: the stop/take distances are chosen now and locked
                     opened = True
@@ -250,28 +269,31 @@ class TradingEnv(gym.Env):
         if qty != 0.0:
             h = self._h[t]
             low = self._l[t]
+            stop = self._stop
+            take = self._take
             exit_px = 0.0
             if qty > 0.0:
-                if low <= self._stop:
+                if low <= stop:
                     stop_hit = True
-                    exit_px = self._stop if self._stop < o else o
-                elif h >= self._take:
+                    exit_px = stop if stop < o else o
+                elif h >= take:
                     take_hit = True
-                    exit_px = self._take if self._take > o else o
+                    exit_px = take if take > o else o
             else:
-                if h >= self._stop:
+                if h >= stop:
                     stop_hit = True
-                    exit_px = self._stop if self._stop > o else o
-                elif low <= self._take:
+                    exit_px = stop if stop > o else o
+                elif low <= take:
                     take_hit = True
-                    exit_px = self._take if self._take < o else o
+                    exit_px = take if take < o else o
             if stop_hit or take_hit:
+                s = self._slip
                 aq = qty if qty > 0.0 else -qty
                 px = exit_px * (1.0 - s) if qty > 0.0 else exit_px * (1.0 + s)
                 notional = aq * exit_px
                 traded += notional
                 slip += notional * s
-                exit_fee = aq * px * f
+                exit_fee = aq * px * self._fee
                 fee += exit_fee
                 cash += qty * px - exit_fee
                 qty = 0.0
@@ -282,41 +304,26 @@ class TradingEnv(gym.Env):
         self._qty = qty
         self._cash = cash
         self._equity = equity
-        self._bars = self._bars + 1 if qty != 0.0 else 0
-        if equity > self._peak:
-            self._peak = equity
-        dd = 1.0 - equity / self._peak
-        self._t = t
-        steps = self._steps + 1
-        self._steps = steps
-        terminated = equity <= 0.0 or dd >= self._max_dd
-        truncated = not terminated and (steps >= self._limit or t >= self._n - 1)
-        out = self._outcome
-        ratio = equity / e_prev
-        out.ret = ratio - 1.0
-        out.log_ret = math.log(ratio) if ratio > 1e-12 else _LOG_FLOOR
-        out.fee = fee / e_prev
-        out.slippage = slip / e_prev
-        out.turnover = traded / e_prev
-        out.exposure = exposure
-        out.drawdown_prev = self._dd
-        out.drawdown = dd
-        out.equity = equity / self._e0
-        out.done = terminated or truncated
+        bars = self._bars + 1 if qty != 0.0 else 0
+        self._bars = bars
+        peak = self._peak
+        if equity > peak:
+            self._peak = peak = equity
+        dd = 1.0 - equity / peak
+        dd_prev = self._dd
         self._dd = dd
-        reward = 0.0
-        shares = {}
-        for name, weight, term in self._terms:
-            value = weight * term(out)
-            reward += value
-            shares[name] = value
+        self._t = t
+        terminated = equity <= 0.0 or dd >= self._max_dd
+        truncated = not terminated and t >= self._end_t
+        reward, shares = self._fused(equity, e_prev, fee, slip, traded, exposure, dd_prev, dd, terminated or truncated)
         if reward - reward != 0.0:
             self._bad_reward(shares)
+        position = qty * c / equity if equity > 0.0 else 0.0
         if self.record:
-            self._record(steps, reward, fee, slip, opened, closed, stop_hit, take_hit)
+            self._record(t - self._start, reward, fee, slip, opened, closed, stop_hit, take_hit)
         info = {
             "equity": equity,
-            "position": qty * c / equity if equity > 0.0 else 0.0,
+            "position": position,
             "price": c,
             "fee": fee,
             "slippage": slip,
@@ -326,9 +333,25 @@ class TradingEnv(gym.Env):
             "stop_hit": stop_hit,
             "take_hit": take_hit,
             "reward_terms": shares,
-            "bar": self.split.start + t,
+            "bar": self._bar0 + t,
         }
-        return self._observation(t, c, equity), reward, terminated, truncated, info
+        # the observation, as _observation() builds it (inlined: one call less per step)
+        if qty != 0.0:
+            pos = position
+            entry = self._entry
+            upnl = c / entry - 1.0 if qty > 0.0 else 1.0 - c / entry
+            stop, take = self._stop, self._take
+            sdist = stop / c - 1.0 if -INF < stop < INF else 0.0
+            tdist = take / c - 1.0 if -INF < take < INF else 0.0
+        else:
+            pos = upnl = sdist = tdist = 0.0
+        ratio = equity / self._e0
+        account = (pos, upnl, _log(ratio) if ratio > 1e-12 else _LOG_FLOOR, dd, _log1p(bars), sdist, tdist)
+        if self._flat:
+            return self._flat_observation(t, account), reward, terminated, truncated, info
+        w1 = self._w1
+        obs = {"market": self._feats[t - w1 : t + 1].copy(), "account": _array(account, _F32)}
+        return obs, reward, terminated, truncated, info
 
     def _bad_reward(self, shares: dict[str, float]) -> None:
         bad = [name for name, value in shares.items() if not math.isfinite(value)]
@@ -350,12 +373,15 @@ class TradingEnv(gym.Env):
         logeq = math.log(ratio) if ratio > 1e-12 else _LOG_FLOOR
         account = (pos, upnl, logeq, self._dd, math.log1p(self._bars), sdist, tdist)
         if self._flat:
-            nf = self._nf
-            obs = np.empty(self._wf + 7, np.float32)
-            obs[: self._wf] = self._feats_flat[(t + 1 - self.window) * nf : (t + 1) * nf]
-            obs[self._wf :] = account
-            return obs
-        return {"market": self._feats[t + 1 - self.window : t + 1].copy(), "account": np.array(account, np.float32)}
+            return self._flat_observation(t, account)
+        return {"market": self._feats[t - self._w1 : t + 1].copy(), "account": np.array(account, np.float32)}
+
+    def _flat_observation(self, t: int, account: tuple[float, ...]) -> np.ndarray:
+        nf = self._nf
+        obs = np.empty(self._wf + 7, np.float32)
+        obs[: self._wf] = self._feats_flat[(t + 1 - self.window) * nf : (t + 1) * nf]
+        obs[self._wf :] = account
+        return obs
 
     # -- masks, records, rendering ----------------------------------------------------------------
     def action_mask_heads(self) -> list[np.ndarray]:
@@ -395,7 +421,7 @@ class TradingEnv(gym.Env):
         """Copies of the recorded arrays for the episode so far (row 0 = the reset); needs ``record=True``."""
         if not self.record:
             raise TradecoreError("episode_record() needs the env built with record=True")
-        return {k: v[: self._steps + 1].copy() for k, v in self._rec.items()}
+        return {k: v[: self._t - self._start + 1].copy() for k, v in self._rec.items()}
 
     def render(self):
         if self.render_mode is None:
