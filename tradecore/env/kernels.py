@@ -208,3 +208,97 @@ def account_batch(c_arr, rows, state, istate, e0, out):
         out[j, 4] = math.log1p(bars_a[i])
         out[j, 5] = sdist
         out[j, 6] = tdist
+
+
+@njit(cache=True)
+def decode_discrete(d_idx, s_idx, sl_idx, tp_idx, dir_tab, size_tab, sl_tab, tp_tab, target, sd, td):
+    """Head indices -> target exposure and stop/take distances (numpy's indexing rules: negative indices wrap).
+    Returns -1, or the number (0..3) of the first head with an out-of-range index."""
+    tabs = (dir_tab, size_tab, sl_tab, tp_tab)
+    for i in range(target.shape[0]):
+        idx = (d_idx[i], s_idx[i], sl_idx[i], tp_idx[i])
+        for h in range(4):
+            m = tabs[h].shape[0]
+            if idx[h] < -m or idx[h] >= m:
+                return h
+        d = d_idx[i] + dir_tab.shape[0] if d_idx[i] < 0 else d_idx[i]
+        s = s_idx[i] + size_tab.shape[0] if s_idx[i] < 0 else s_idx[i]
+        a = sl_idx[i] + sl_tab.shape[0] if sl_idx[i] < 0 else sl_idx[i]
+        b = tp_idx[i] + tp_tab.shape[0] if tp_idx[i] < 0 else tp_idx[i]
+        target[i] = dir_tab[d] * size_tab[s]
+        sd[i] = sl_tab[a]
+        td[i] = tp_tab[b]
+    return -1
+
+
+# built-in reward terms the fused kernel computes (codes chosen by tradecore.env.vector)
+R_PNL_LOG, R_PNL_SIMPLE, R_FEE_SLIP, R_FEE, R_DD_INCREASE, R_DD_LEVEL, R_EXPOSURE, R_TURNOVER = range(8)
+R_DSR, R_TERMINAL_LOG, R_TERMINAL_SIMPLE = range(8, 11)
+
+
+@njit(cache=True)
+def rewards_batch(kinds, weights, etas, term_state, out, flags, shares, reward):
+    """The built-in reward terms of every sub-env with the scalar formulas of :mod:`tradecore.env.rewards`
+    (the single env's arithmetic), weighted into ``shares`` (terms x envs) and summed in term order into
+    ``reward``. ``term_state[k, 0 / 1]``: the differential Sharpe moments of term ``k``.
+    Returns -1, or the index of the first term with a non-finite weighted value."""
+    ret, log_ret, fee, slip = out[O_RET], out[O_LOG_RET], out[O_FEE], out[O_SLIP]
+    turnover, exposure, dd_prev, dd, eq = out[O_TURNOVER], out[O_EXPOSURE], out[O_DD_PREV], out[O_DD], out[O_EQUITY]
+    done = flags[F_DONE]
+    bad = -1
+    for i in range(reward.shape[0]):
+        r = 0.0
+        for k in range(kinds.shape[0]):
+            kind = kinds[k]
+            if kind == R_PNL_LOG:
+                v = log_ret[i]
+            elif kind == R_PNL_SIMPLE:
+                v = ret[i]
+            elif kind == R_FEE_SLIP:
+                v = -(fee[i] + slip[i])
+            elif kind == R_FEE:
+                v = -fee[i]
+            elif kind == R_DD_INCREASE:
+                rise = dd[i] - dd_prev[i]
+                v = -rise if rise > 0.0 else 0.0
+            elif kind == R_DD_LEVEL:
+                v = -dd[i]
+            elif kind == R_EXPOSURE:
+                v = -exposure[i]
+            elif kind == R_TURNOVER:
+                v = -turnover[i]
+            elif kind == R_DSR:
+                x, a, b = ret[i], term_state[k, 0, i], term_state[k, 1, i]
+                da = x - a
+                db = x * x - b
+                var = b - a * a
+                v = (b * da - 0.5 * a * db) / (var * math.sqrt(var)) if var > 1e-18 else 0.0
+                term_state[k, 0, i] = a + etas[k] * da
+                term_state[k, 1, i] = b + etas[k] * db
+            elif kind == R_TERMINAL_LOG:
+                e = eq[i]
+                v = math.log(e if e > 1e-12 else 1e-12) if done[i] else 0.0
+            else:
+                v = eq[i] - 1.0 if done[i] else 0.0
+            v = weights[k] * v
+            shares[k, i] = v
+            r += v
+            if bad < 0 and v - v != 0.0:
+                bad = k
+        if bad < 0 and r - r != 0.0:
+            bad = kinds.shape[0]  # finite terms whose sum overflows
+        reward[i] = r
+    return bad
+
+
+@njit(cache=True)
+def observe_batch(feats_flat, nf, window, c_arr, rows, state, istate, e0, market, account):
+    """Observations of sub-envs ``rows``: the feature window (flattened, into ``market[j]``) and the account
+    fields (into ``account[j]``), as TradingEnv builds them."""
+    t_a = istate[I_T]
+    width = window * nf
+    for j in range(rows.shape[0]):
+        first = (t_a[rows[j]] + 1 - window) * nf
+        for q in range(width):
+            market[j, q] = feats_flat[first + q]
+    account_batch(c_arr, rows, state, istate, e0, account)

@@ -29,6 +29,7 @@ from gymnasium.vector.utils import batch_space
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tradecore.env import kernels as K
+from tradecore.env import rewards as R
 from tradecore.env.actions import ActionLayout
 from tradecore.env.config import EnvConfig
 from tradecore.env.market import MarketData
@@ -127,6 +128,15 @@ class BatchedTradingEnv(VectorEnv):
         self._size_tab = np.array(lay.size)
         self._sl_tab = np.array(lay.stop_loss or (0.0,))
         self._tp_tab = np.array(lay.take_profit or (0.0,))
+        # built-in terms only: the kernel computes them (rewards_batch); otherwise the terms' batch() in Python
+        self._fused = _fused_plan(self._terms)
+        if self._fused is not None:
+            self._term_state = np.zeros((len(self._terms), 2, n))
+        self._names = [name for name, _, _ in self._terms]
+        # decoded actions (reused: the kernel reads them within the step)
+        self._target_buf, self._sd_buf, self._td_buf = np.zeros(n), np.zeros(n), np.zeros(n)
+        self._zero_idx = np.zeros(n, dtype=np.int64)
+        self._feats_flat = self._feats.reshape(-1)
         self.single_action_space = lay.action_space()
         self.action_space = batch_space(self.single_action_space, n)
         self._flat = config.observation == "flat"
@@ -197,8 +207,7 @@ class BatchedTradingEnv(VectorEnv):
             if (starts < self._min_start).any() or (starts > self._rows - 2).any():
                 raise TradecoreError(f"reset options.start must be in [{self._min_start}, {self._rows - 2}]")
         self._reset_rows(rows, starts=starts)
-        for _, _, term in self._terms:
-            term.reset_rows(rows)
+        self._reset_terms(rows)
         return self._observation(), {
             "equity": self._equity.copy(),
             "price": self._c[self._t],
@@ -239,16 +248,31 @@ class BatchedTradingEnv(VectorEnv):
             minus = np.full(n, -1, dtype=np.int64)
             return target, minus, minus, dists[0], dists[1]
         if isinstance(actions, dict):
-            cols = {h: np.asarray(actions[h], dtype=np.int64) for h in lay.heads}
+            cols = {h: np.asarray(actions[h], dtype=np.int64).reshape(n) for h in lay.heads}
         else:
             arr = np.asarray(actions, dtype=np.int64).reshape(n, len(lay.heads))
             cols = {h: arr[:, k] for k, h in enumerate(lay.heads)}
-        zero = np.zeros(n, dtype=np.int64)
-        d = self._dir_tab[cols.get("direction", zero)]
-        size = self._size_tab[cols.get("size", zero)]
+        zero = self._zero_idx
         si = cols.get("stop_loss", zero)
         ti = cols.get("take_profit", zero)
-        return d * size, si, ti, self._sl_tab[si], self._tp_tab[ti]
+        target, sd, td = self._target_buf, self._sd_buf, self._td_buf
+        bad = K.decode_discrete(
+            cols.get("direction", zero),
+            cols.get("size", zero),
+            si,
+            ti,
+            self._dir_tab,
+            self._size_tab,
+            self._sl_tab,
+            self._tp_tab,
+            target,
+            sd,
+            td,
+        )
+        if bad >= 0:
+            head = ("direction", "size", "stop_loss", "take_profit")[bad]
+            raise TradecoreError(f"action head {head!r} has an index outside [0, {len(lay.table(head))})")
+        return target, si, ti, sd, td
 
     def step(self, actions):
         target_new, si, ti, sd_new, td_new = self._decode(actions)
@@ -269,32 +293,42 @@ class BatchedTradingEnv(VectorEnv):
             self._O,
             self._F,
         )
-        reward = np.zeros(n)
-        shares = {}
-        for name, weight, term in self._terms:
-            value = weight * np.asarray(term.batch(out), dtype=np.float64)
-            reward = reward + value
-            shares[name] = value
-        if not np.isfinite(reward).all():
-            bad = [k for k, v in shares.items() if not np.isfinite(v).all()]
-            raise TradecoreError(f"reward term {bad[0]!r} returned a non-finite value; check its params and weight")
-        outs, flags = self._O, self._F
+        if self._fused is not None:
+            kinds, weights, etas = self._fused
+            reward = np.empty(n)
+            matrix = np.empty((len(kinds), n))
+            bad = K.rewards_batch(kinds, weights, etas, self._term_state, self._O, self._F, matrix, reward)
+            shares = {name: matrix[k] for k, name in enumerate(self._names)}
+            if bad >= 0:
+                self._bad_reward(self._names[bad] if bad < len(kinds) else None)
+        else:
+            reward = np.zeros(n)
+            shares = {}
+            for name, weight, term in self._terms:
+                value = weight * np.asarray(term.batch(out), dtype=np.float64)
+                reward = reward + value
+                shares[name] = value
+            if not np.isfinite(reward).all():
+                bad = [k for k, v in shares.items() if not np.isfinite(v).all()]
+                self._bad_reward(bad[0] if bad else None)
+        # one copy of each output matrix per step; the info arrays are rows of those copies
+        outs, flags = self._O.copy(), self._F.copy()
         infos: dict[str, Any] = {
             "equity": self._equity.copy(),
-            "position": outs[K.O_POSITION].copy(),
-            "price": outs[K.O_PRICE].copy(),
-            "fee": outs[K.O_FEE_ABS].copy(),
-            "slippage": outs[K.O_SLIP_ABS].copy(),
-            "trade": flags[K.F_TRADE].copy(),
-            "opened": flags[K.F_OPENED].copy(),
-            "closed": flags[K.F_CLOSED].copy(),
-            "stop_hit": flags[K.F_STOP].copy(),
-            "take_hit": flags[K.F_TAKE].copy(),
+            "position": outs[K.O_POSITION],
+            "price": outs[K.O_PRICE],
+            "fee": outs[K.O_FEE_ABS],
+            "slippage": outs[K.O_SLIP_ABS],
+            "trade": flags[K.F_TRADE],
+            "opened": flags[K.F_OPENED],
+            "closed": flags[K.F_CLOSED],
+            "stop_hit": flags[K.F_STOP],
+            "take_hit": flags[K.F_TAKE],
             "reward_terms": shares,
             "bar": self.split.start + self._t,
         }
-        done = out.done
-        terminated, truncated = flags[K.F_TERMINATED].copy(), flags[K.F_TRUNCATED].copy()
+        done = flags[K.F_DONE]
+        terminated, truncated = flags[K.F_TERMINATED], flags[K.F_TRUNCATED]
         if done.any():
             rows = np.flatnonzero(done)
             final = self._observation(rows)
@@ -304,20 +338,33 @@ class BatchedTradingEnv(VectorEnv):
             infos["final_obs"] = final_obs
             infos["_final_obs"] = done.copy()
             self._reset_rows(done)
-            for _, _, term in self._terms:
-                term.reset_rows(done)
+            self._reset_terms(done)
         return self._observation(), reward, terminated, truncated, infos
+
+    def _reset_terms(self, rows: np.ndarray) -> None:
+        if self._fused is not None:
+            self._term_state[:, :, rows] = 0.0
+        else:
+            for _, _, term in self._terms:
+                term.reset_rows(rows)
+
+    def _bad_reward(self, name: str | None) -> None:
+        if name is None:
+            raise TradecoreError("the weighted reward terms sum to a non-finite value; lower the terms' weights")
+        raise TradecoreError(f"reward term {name!r} returned a non-finite value; check its params and weight")
 
     # -- observation ------------------------------------------------------------------------------
     def _observation(self, rows: np.ndarray | None = None):
         rows = self._all_rows if rows is None else rows
-        t = self._t[rows]
-        account = np.empty((len(rows), len(ACCOUNT_FIELDS)), dtype=np.float32)
-        K.account_batch(self._c, rows, self._S, self._I, self._e0, account)
-        market = self._windows[t - (self.window - 1)]
+        m, w, nf = len(rows), self.window, self._feats.shape[1]
         if self._flat:
-            return np.concatenate([market.reshape(len(t), -1), account], axis=1)
-        return {"market": market, "account": account}
+            obs = np.empty((m, w * nf + len(ACCOUNT_FIELDS)), dtype=np.float32)
+            market, account = obs[:, : w * nf], obs[:, w * nf :]
+        else:
+            market3 = np.empty((m, w, nf), dtype=np.float32)
+            market, account = market3.reshape(m, w * nf), np.empty((m, len(ACCOUNT_FIELDS)), dtype=np.float32)
+        K.observe_batch(self._feats_flat, nf, w, self._c, rows, self._S, self._I, self._e0, market, account)
+        return obs if self._flat else {"market": market3, "account": account}
 
     def action_masks(self) -> np.ndarray:
         """Per sub-env concatenated head masks, shape ``(num_envs, sum(nvec))`` (MaskablePPO format)."""
@@ -334,6 +381,33 @@ class BatchedTradingEnv(VectorEnv):
                 mask = np.where(held[:, None], locked, mask)
             blocks.append(mask)
         return np.concatenate(blocks, axis=1)
+
+
+def _fused_plan(terms: Sequence[tuple[str, float, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(kinds, weights, etas) for :func:`kernels.rewards_batch` when every term is exactly a built-in class."""
+    kinds, etas = [], []
+    for _, _, term in terms:
+        kind = type(term)
+        if kind is R.PnL:
+            code = K.R_PNL_LOG if term.log else K.R_PNL_SIMPLE
+        elif kind is R.FeeCost:
+            code = K.R_FEE_SLIP if term.slippage else K.R_FEE
+        elif kind is R.DrawdownPenalty:
+            code = K.R_DD_LEVEL if term.level else K.R_DD_INCREASE
+        elif kind is R.ExposurePenalty:
+            code = K.R_EXPOSURE
+        elif kind is R.TurnoverPenalty:
+            code = K.R_TURNOVER
+        elif kind is R.DifferentialSharpe:
+            code = K.R_DSR
+        elif kind is R.TerminalReward:
+            code = K.R_TERMINAL_LOG if term.log else K.R_TERMINAL_SIMPLE
+        else:
+            return None
+        kinds.append(code)
+        etas.append(float(getattr(term, "eta", 0.0)))
+    weights = np.array([float(w) for _, w, _ in terms])
+    return np.array(kinds, dtype=np.int64), weights, np.array(etas)
 
 
 def _batch_missing(term: Any) -> bool:
