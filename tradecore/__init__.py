@@ -30,9 +30,21 @@ _LAZY = {
 }
 
 __all__ = [
-    "__version__", "hookimpl", "Runtime", "load_manifest", "resolve", "Manifest", "PluginUnavailable",
-    "PluginControls", "TradecoreError", "ManifestError", "SourceSpec", "IndicatorSpec", "RewardTermSpec",
-    "TrainerSpec", "BackendSpec",
+    "__version__",
+    "hookimpl",
+    "Runtime",
+    "load_manifest",
+    "resolve",
+    "Manifest",
+    "PluginUnavailable",
+    "PluginControls",
+    "TradecoreError",
+    "ManifestError",
+    "SourceSpec",
+    "IndicatorSpec",
+    "RewardTermSpec",
+    "TrainerSpec",
+    "BackendSpec",
 ]
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ The same params and seed give the same candles on every machine.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,7 +27,7 @@ class SyntheticParams(BaseModel):
     symbol: str = Field("SYN/USD", description="Pair name recorded with the data (ccxt style)")
     timeframe: str = Field("1h", description="Bar length, ccxt style: 1m, 5m, 1h, 1d ...")
     bars: int = Field(20_000, ge=10, le=50_000_000, description="Number of candles")
-    start: datetime = Field(datetime(2020, 1, 1, tzinfo=timezone.utc), description="Open time of the first bar (UTC)")
+    start: datetime = Field(datetime(2020, 1, 1, tzinfo=UTC), description="Open time of the first bar (UTC)")
     seed: int = Field(0, ge=0, lt=2**32, description="Generator seed (independent of the manifest seed)")
     price: float = Field(20_000.0, gt=0, description="Price of the first bar")
     volatility: float = Field(0.006, gt=0, lt=0.5, description="Typical per-bar return volatility")
@@ -44,7 +44,7 @@ class SyntheticParams(BaseModel):
     @field_validator("start")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def generate_candles(params: SyntheticParams) -> pl.DataFrame:
@@ -86,11 +86,17 @@ def generate_candles(params: SyntheticParams) -> pl.DataFrame:
     start_ms = int(params.start.timestamp() * 1000)
     start_ms -= start_ms % step  # align to the timeframe like exchange candles
     times = start_ms + np.arange(n, dtype=np.int64) * step
-    return pl.DataFrame({
-        "time": pl.Series(times).cast(pl.Datetime("ms", "UTC")),
-        "open": open_, "high": high, "low": low, "close": close, "volume": volume,
-        "trades": pl.Series(trades, dtype=pl.Int64),
-    })
+    return pl.DataFrame(
+        {
+            "time": pl.Series(times).cast(pl.Datetime("ms", "UTC")),
+            "open": open_,
+            "high": high,
+            "low": low,
+            "close": close,
+            "volume": volume,
+            "trades": pl.Series(trades, dtype=pl.Int64),
+        }
+    )
 
 
 class SyntheticSource(DataSource):
@@ -104,5 +110,11 @@ class SyntheticSource(DataSource):
 
     def describe(self) -> dict[str, Any]:
         p = self.params
-        return {"exchange": "synthetic", "pair": p.symbol, "timeframe": p.timeframe, "bars": p.bars,
-                "start": p.start.isoformat(), "seed": p.seed}
+        return {
+            "exchange": "synthetic",
+            "pair": p.symbol,
+            "timeframe": p.timeframe,
+            "bars": p.bars,
+            "start": p.start.isoformat(),
+            "seed": p.seed,
+        }
