@@ -312,19 +312,20 @@ def _fields_at(model: type[BaseModel] | None, loc: list[Any]) -> list[str]:
         info = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
         if info is None:
             return []
-        model = _model_of(info.annotation)
+        model = model_of(info.annotation)
     if model is None:
         return []
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
+def model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (``Foo``, ``Foo | None``, ``list[Foo]``), or None."""
     import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
-        found = _model_of(arg)
+        found = model_of(arg)
         if found is not None:
             return found
     return None

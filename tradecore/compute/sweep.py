@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tradecore.errors import ManifestError, ManifestIssue, TradecoreError
+from tradecore.manifest import model_of
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -137,22 +138,8 @@ def _check_model_path(where: str, model: Any, rest: list[str | int], label: str)
             close = difflib.get_close_matches(str(part), list(fields), n=1, cutoff=0.6)
             hint = f"did you mean {label}.{close[0]}?" if close else f"{label} has: {', '.join(fields)}"
             return ManifestIssue(where, f"{label} has no key {part!r}", hint=hint)
-        model = _model_of(fields[part].annotation)
+        model = model_of(fields[part].annotation)
         label = f"{label}.{part}"
-    return None
-
-
-def _model_of(annotation: Any) -> Any:
-    import typing
-
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
     return None
 
 
