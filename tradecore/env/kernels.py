@@ -299,6 +299,9 @@ def observe_batch(feats_flat, nf, window, c_arr, rows, state, istate, e0, market
     width = window * nf
     for j in range(rows.shape[0]):
         first = (t_a[rows[j]] + 1 - window) * nf
+        # an explicit loop over two 1-d slices vectorises; a slice assignment checks for overlap and copies twice
+        src = feats_flat[first : first + width]
+        dst = market[j]
         for q in range(width):
-            market[j, q] = feats_flat[first + q]
+            dst[q] = src[q]
     account_batch(c_arr, rows, state, istate, e0, account)
