@@ -26,7 +26,6 @@ from gymnasium.spaces import Box, Dict
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
-from numpy.lib.stride_tricks import sliding_window_view
 
 from tradecore.env import kernels as K
 from tradecore.env import rewards as R
@@ -101,7 +100,6 @@ class BatchedTradingEnv(VectorEnv):
         self._rows = rows
         sl = slice(split.start, split.stop)
         self._feats = market.features[sl]
-        self._windows = sliding_window_view(self._feats, (w, self._feats.shape[1]))[:, 0]  # (rows-w+1, w, f)
         self._o, self._h, self._l, self._c = (getattr(market, k)[sl] for k in ("open", "high", "low", "close"))
         self._time = market.time[sl]
         self._fee = config.fee_bps * 1e-4
