@@ -2,6 +2,7 @@
 
     python bench/env_step.py                       # full configuration, 100k rows, 50k steps x 3
     python bench/env_step.py --rows 5000000        # step/reset cost at 5M rows (compare with 10k)
+    python bench/env_step.py --scaling 10000,5000000 --repeats 7   # both sizes interleaved, plus the ratios
     python ../shared/bench/env_step_peers.py --envs numpy_ref_full,gym_trading_env \\
         --extra tradecore=bench.env_step:peer_factory --check-api      # side by side with the peers
 
@@ -128,6 +129,28 @@ def bench_vector(exp, num_envs: int, steps: int, repeats: int, seed: int = 0) ->
     return statistics.median(rates)
 
 
+def scaling(sizes: list[int], steps: int, vec_steps: int, num_envs: int, repeats: int) -> None:
+    """Single-env step/reset and vector step rates per dataset size, repeats interleaved across sizes so a
+    loaded machine slows every size alike; prints medians and each size's ratio to the first."""
+    exps = {rows: experiment(*synthetic(rows), full_config()) for rows in sizes}
+    single = {rows: [] for rows in sizes}
+    resets = {rows: [] for rows in sizes}
+    vector = {rows: [] for rows in sizes}
+    for _ in range(repeats):
+        for rows, exp in exps.items():
+            sps, reset_ms = bench_single(exp, steps, 1)
+            single[rows].append(sps)
+            resets[rows].append(reset_ms)
+            vector[rows].append(bench_vector(exp, num_envs, vec_steps, 1))
+    base = sizes[0]
+    for name, table in (("single.full", single), ("single.reset_ms", resets), (f"vector{num_envs}.full", vector)):
+        for rows in sizes:
+            print(f"env.{name}.rows{rows} {statistics.median(table[rows]):.4f}")
+        for rows in sizes[1:]:
+            ratio = statistics.median(table[rows]) / statistics.median(table[base])
+            print(f"env.{name}.rows{rows}_over_rows{base} {ratio:.3f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=100_000)
@@ -135,7 +158,12 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--num-envs", type=int, default=256)
     p.add_argument("--vec-steps", type=int, default=2_000)
+    p.add_argument("--scaling", help="comma-separated dataset sizes measured interleaved, e.g. 10000,5000000")
     args = p.parse_args()
+    if args.scaling:
+        sizes = [int(v) for v in args.scaling.split(",")]
+        scaling(sizes, args.steps, args.vec_steps, args.num_envs, args.repeats)
+        return
     exp = experiment(*synthetic(args.rows), full_config())
     sps, reset_ms = bench_single(exp, args.steps, args.repeats)
     print(f"env.single.full.rows{args.rows}.steps_per_s {sps:.1f}")
