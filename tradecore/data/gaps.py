@@ -99,16 +99,35 @@ class GapReport:
 
 def find_gaps(times_ms: np.ndarray, step_ms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices ``i`` where a hole follows row ``i``, each hole's first missing slot, and its slot count."""
-    diffs = np.diff(times_ms)
-    idx = np.nonzero(diffs > step_ms)[0]
-    return idx, times_ms[idx] + step_ms, diffs[idx] // step_ms - 1
+    found = []
+    for lo in range(0, len(times_ms) - 1, _BLOCK):  # cache-sized blocks: no full-length diff array
+        block = times_ms[lo : lo + _BLOCK + 1]
+        hit = np.flatnonzero((block[1:] - block[:-1]) > step_ms)
+        if hit.size:
+            found.append(hit + lo)
+    idx = np.concatenate(found) if found else np.empty(0, np.int64)
+    return idx, times_ms[idx] + step_ms, (times_ms[idx + 1] - times_ms[idx]) // step_ms - 1
+
+
+#: rows per block when scanning open times for holes (fits in L2 cache)
+_BLOCK = 1 << 18
 
 
 def classify(
-    times_ms: np.ndarray, trades: np.ndarray | None, origins: np.ndarray | None, step_ms: int, exchange: str
+    times_ms: np.ndarray,
+    trades: np.ndarray | pl.Series | None,
+    origins: np.ndarray | None,
+    step_ms: int,
+    exchange: str,
+    *,
+    holes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
-    """Per hole: p_empty, whether it is "no_trades", evidence lines."""
-    idx, _, slots = find_gaps(times_ms, step_ms)
+    """Per hole: p_empty, whether it is "no_trades", evidence lines. ``holes`` (the ``idx`` and ``slots`` of
+    :func:`find_gaps`) saves a second pass over the times when the caller has them."""
+    if holes is None:
+        idx, _, slots = find_gaps(times_ms, step_ms)
+    else:
+        idx, slots = holes
     n = len(times_ms)
     if not len(idx):
         return np.empty(0), np.empty(0, bool), []
@@ -118,8 +137,7 @@ def classify(
     rows = hi - lo + 1
     use_counts = trades is not None
     if use_counts:
-        cum = np.concatenate([[0], np.cumsum(trades, dtype=np.float64)])
-        rate = (cum[hi + 1] - cum[lo]) / np.maximum(span_slots, 1)  # trades per slot nearby
+        rate = _window_sums(trades, lo, rows) / np.maximum(span_slots, 1)  # trades per slot nearby
         log_p = -rate * slots
     else:
         fill = np.clip(rows / np.maximum(span_slots, 1), 0, 1)
@@ -140,19 +158,32 @@ def classify(
     if not info.skips_empty_candles:
         no_trades[:] = False  # a source that emits every slot has no legitimate holes
     evidence = []
-    for i in range(len(idx)):
-        lines = []
-        if use_counts:
-            lines.append(f"{rate[i]:.3g} trades/slot nearby; P(no trade in {int(slots[i])} slots) = {p_empty[i]:.1e}")
-        else:
-            lines.append(
-                f"{rows[i] / max(span_slots[i], 1):.0%} of nearby slots filled; "
-                f"P(empty run of {int(slots[i])}) = {p_empty[i]:.1e}"
-            )
-        if origins is not None:
-            lines.append(f"neighbours from {before[i]} / {after[i]}" + (" (complete source)" if complete[i] else ""))
-        evidence.append(lines)
+    slot_list, p_list = slots.tolist(), p_empty.tolist()
+    if use_counts:
+        first = [
+            f"{r:.3g} trades/slot nearby; P(no trade in {s} slots) = {p:.1e}"
+            for r, s, p in zip(rate.tolist(), slot_list, p_list, strict=True)
+        ]
+    else:
+        first = [
+            f"{r / max(sp, 1):.0%} of nearby slots filled; P(empty run of {s}) = {p:.1e}"
+            for r, sp, s, p in zip(rows.tolist(), span_slots.tolist(), slot_list, p_list, strict=True)
+        ]
+    if origins is not None:
+        for i, line in enumerate(first):
+            tail = " (complete source)" if complete[i] else ""
+            evidence.append([line, f"neighbours from {before[i]} / {after[i]}{tail}"])
+    else:
+        evidence = [[line] for line in first]
     return p_empty, no_trades, evidence
+
+
+def _window_sums(values: np.ndarray | pl.Series, lo: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Sums of ``values[lo[i] : lo[i] + lengths[i]]`` touching only the window rows (no full cumsum)."""
+    starts = np.cumsum(lengths) - lengths
+    flat = np.repeat(lo - starts, lengths) + np.arange(int(lengths.sum()))
+    window = values.gather(flat).to_numpy() if hasattr(values, "gather") else values[flat]
+    return np.add.reduceat(window.astype(np.float64), starts)
 
 
 def gap_report(
@@ -172,17 +203,17 @@ def gap_report(
     import polars as pl
 
     step = timeframe_ms(timeframe)
-    times = frame["time"].dt.epoch("ms").to_numpy() if frame.schema["time"] != pl.Int64 else frame["time"].to_numpy()
+    times = (frame["time"].dt.epoch("ms") if frame.schema["time"] != pl.Int64 else frame["time"]).to_numpy()
     trades = None
     if "trades" in frame.columns and frame.height and frame["trades"].null_count() == 0:
-        trades = frame["trades"].to_numpy()
+        trades = frame["trades"]  # a Series: only the rows around holes are gathered, never the whole column
     origins: Any = origin  # one origin for the whole range (from the partition footers)
     if origin is None and "origin" in frame.columns and frame.height:
         origins = frame["origin"]
         if origins.n_unique() == 1:
             origins = origins[0]
     idx, starts, slots = find_gaps(times, step)
-    p_empty, no_trades, evidence = classify(times, trades, origins, step, exchange)
+    p_empty, no_trades, evidence = classify(times, trades, origins, step, exchange, holes=(idx, slots))
     rate_all = None
     if trades is not None and len(times):
         rate_all = float(trades.sum()) / max(1, (times[-1] - times[0]) // step + 1)
