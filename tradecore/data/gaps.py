@@ -196,14 +196,18 @@ def gap_report(
     end_ms: int | None = None,
     now_ms: int | None = None,
     fill: bool = True,
-    origin: str | None = None,
+    origin: str | RowOrigins | None = None,
 ) -> GapReport:
     """Gaps of a sorted candle frame (``time``, optional ``trades``, ``origin``); ``start_ms``/``end_ms``
-    add the never-fetched head and tail of a requested range as "missing"."""
+    add the never-fetched head and tail of a requested range as "missing". ``origin`` gives the rows'
+    origins instead of an ``origin`` column: one for all, or per row (:class:`RowOrigins`)."""
     import polars as pl
 
     step = timeframe_ms(timeframe)
-    times = (frame["time"].dt.epoch("ms") if frame.schema["time"] != pl.Int64 else frame["time"]).to_numpy()
+    column = frame["time"]
+    if isinstance(column.dtype, pl.Datetime):  # stored as epoch ms already: a view, no conversion pass
+        column = column.to_physical() if column.dtype.time_unit == "ms" else column.dt.epoch("ms")
+    times = column.to_numpy()
     trades = None
     if "trades" in frame.columns and frame.height and frame["trades"].null_count() == 0:
         trades = frame["trades"]  # a Series: only the rows around holes are gathered, never the whole column
@@ -271,17 +275,88 @@ def lake_gap_report(
     *,
     now_ms: int | None = None,
 ) -> GapReport:
-    """Gap report straight from the lake (reads time, trades and, when partitions mix origins, origin)."""
+    """Gap report straight from the lake: reads time and trades; origins come from the partition footers,
+    and only partitions that mix origins have their origin column read."""
+
     from tradecore.data.lake import to_ms
 
     parts = lake.partitions(exchange, pair, timeframe)
     mixed = any(len(p.origins) > 1 for p in parts) or len({o for p in parts for o in p.origins}) > 1
-    columns = ["time", "trades"] + (["origin"] if mixed else [])
-    frame = lake.scan(exchange, pair, timeframe, start, end).select(columns).collect()
-    origin = next(iter(parts[0].origins)) if not mixed and parts and parts[0].origins else None
+    frame = lake.scan(exchange, pair, timeframe, start, end).select("time", "trades").collect()
+    frame = frame.with_columns(frame["time"].rechunk())  # one copy here; every later to_numpy is a view
+    origin: Any = next(iter(parts[0].origins)) if not mixed and parts and parts[0].origins else None
+    if mixed:
+        origin = _row_origins(frame["time"].to_physical().to_numpy(), parts)
+        if origin is None:  # a writer replaced a partition between the reads: read all in one consistent query
+            frame = lake.scan(exchange, pair, timeframe, start, end).select("time", "trades", "origin").collect()
     return gap_report(
         frame, exchange, pair, timeframe, start_ms=to_ms(start), end_ms=to_ms(end), now_ms=now_ms, origin=origin
     )
+
+
+class RowOrigins:
+    """Per-row origins as small integer codes (never one string per row); ``origins[rows]`` gives names."""
+
+    def __init__(self, codes: np.ndarray, names: list[str]) -> None:
+        self.codes = codes
+        self.names = np.array(names, dtype=object)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return self.names[self.codes[rows]]
+
+
+def _row_origins(times: np.ndarray, parts: list) -> RowOrigins | None:
+    """Origins of rows read from ``parts`` (one year each): a single-origin year takes its origin from the
+    footer; only a year that mixes origins has its origin column read (in the rows' time range)."""
+
+    from tradecore.data.lake import _year_bounds_ms
+
+    names: list[str] = []
+    codes = np.zeros(len(times), np.uint16)
+    for part in parts:
+        lo, hi = _year_bounds_ms(part.year)
+        a, b = (int(i) for i in np.searchsorted(times, [lo, hi]))
+        if b <= a:
+            continue
+        if len(part.origins) == 1:
+            name = next(iter(part.origins))
+            if name not in names:
+                names.append(name)
+            codes[a:b] = names.index(name)
+            continue
+        stored = _stored_origins(part.path, int(times[a]), b - a)
+        if stored is None:
+            return None
+        values, rows = stored
+        table = np.empty(len(values), np.uint16)
+        for i, name in enumerate(values):
+            if name not in names:
+                names.append(name)
+            table[i] = names.index(name)
+        codes[a:b] = table[rows]
+    return RowOrigins(codes, names)
+
+
+def _stored_origins(path: Any, first_ms: int, count: int) -> tuple[list[str], np.ndarray] | None:
+    """The origin column of ``count`` stored rows from open time ``first_ms`` on, as (names, codes) straight
+    from the Parquet dictionary pages (no string per row); None if the file no longer holds those rows."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path, read_dictionary=["origin"])
+    whole = file.metadata.num_rows == count
+    table = file.read(columns=["origin"] if whole else ["time", "origin"])
+    offset = 0
+    if not whole:
+        stored_ms = table.column("time").cast("int64").to_numpy()
+        offset = int(np.searchsorted(stored_ms, first_ms))
+        if offset + count > len(stored_ms) or stored_ms[offset] != first_ms:
+            return None
+    column = table.column("origin").slice(offset, count).unify_dictionaries()
+    if column.null_count or not column.num_chunks:
+        return None
+    names = column.chunk(0).dictionary.to_pylist()
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in column.chunks])
+    return names, codes
 
 
 def summary_line(report: GapReport) -> str:
