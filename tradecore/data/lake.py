@@ -240,7 +240,7 @@ PARQUET_OPTIONS: dict[str, Any] = {
 }
 
 
-def _to_arrow(frame: pl.DataFrame, step_ms: int, origin: str | None) -> tuple[Any, dict[str, Any]]:
+def _to_arrow(frame: pl.DataFrame, step_ms: int, origin: str | None, times: Any = None) -> tuple[Any, dict[str, Any]]:
     """A sorted partition frame as an Arrow table (``origin`` dictionary-encoded) and its footer summary."""
     import numpy as np
     import pyarrow as pa
@@ -255,7 +255,8 @@ def _to_arrow(frame: pl.DataFrame, step_ms: int, origin: str | None) -> tuple[An
         counts = np.bincount(encoded.indices.to_numpy(zero_copy_only=False), minlength=len(encoded.dictionary))
         origins = {str(k): int(v) for k, v in zip(encoded.dictionary.to_pylist(), counts, strict=True) if v}
         columns["origin"] = encoded
-    times = frame["time"].to_physical().to_numpy()
+    if times is None:
+        times = frame["time"].to_physical().to_numpy()
     return pa.table(columns), _summary(times, origins, step_ms)
 
 
@@ -331,10 +332,12 @@ class Lake:
         """Check and convert an incoming frame to the stored schema, sorted by time."""
         import polars as pl
 
-        return self._prepare(frame, timeframe, origin).with_columns(pl.lit(origin, dtype=pl.String).alias("origin"))
+        prepared, _ = self._prepare(frame, timeframe, origin)
+        return prepared.with_columns(pl.lit(origin, dtype=pl.String).alias("origin"))
 
-    def _prepare(self, frame: pl.DataFrame, timeframe: str, origin: str) -> pl.DataFrame:
-        """``normalise`` without the origin column (added per partition, or written as a constant)."""
+    def _prepare(self, frame: pl.DataFrame, timeframe: str, origin: str) -> tuple[pl.DataFrame, Any]:
+        """``normalise`` without the origin column (added per partition, or written as a constant), and the
+        sorted open times as epoch-ms numpy."""
         import numpy as np
         import polars as pl
 
@@ -381,7 +384,9 @@ class Lake:
             if out["_ms"].is_duplicated().any():
                 dup = out.filter(pl.col("_ms").is_duplicated())["_ms"][0]
                 raise LakeError(f"the frame holds several candles for {_iso(dup)}: give one row per open time")
-        return out.select(pl.col("_ms").cast(pl.Datetime("ms", "UTC")).alias("time"), *PRICE_COLUMNS, "trades")
+            ms = out["_ms"].to_numpy()
+        out = out.select(pl.col("_ms").cast(pl.Datetime("ms", "UTC")).alias("time"), *PRICE_COLUMNS, "trades")
+        return out, ms
 
     def write(self, exchange: str, pair: str, timeframe: str, frame: pl.DataFrame, origin: str) -> WriteResult:
         """Upsert candles by open time; rewrites only the year partitions the frame touches."""
@@ -403,8 +408,7 @@ class Lake:
 
         base = self.series_dir(exchange, pair, timeframe)
         step = timeframe_ms(timeframe)
-        new = self._prepare(frame, timeframe, origin)
-        ms = new["time"].to_physical().to_numpy()
+        new, ms = self._prepare(frame, timeframe, origin)
         first = int(ms[0]) if new.height else None
         last = int(ms[-1]) if new.height else None
         if window is not None and new.height and (first < window[0] or last >= window[1]):
@@ -414,6 +418,7 @@ class Lake:
             )
         years = set(_years_of(window[0], window[1])) if window else set()
         by_year: dict[int, pl.DataFrame] = {}
+        times_by_year: dict[int, Any] = {}
         if new.height:
             # sorted: each year is a contiguous slice (zero-copy), found by binary search
             for year in _years_of(first, last + 1):
@@ -421,6 +426,7 @@ class Lake:
                 a, b = np.searchsorted(ms, [lo, hi])
                 if b > a:
                     by_year[year] = new.slice(int(a), int(b - a))
+                    times_by_year[year] = ms[a:b]
             years |= set(by_year)
         if not years:
             return WriteResult(exchange, pair, timeframe, 0, 0)
@@ -429,7 +435,9 @@ class Lake:
 
         def rewrite(year: int) -> int:
             with self._lock(exchange, pair, timeframe, year):
-                return self._rewrite_partition(base, year, step, by_year.get(year), origin, window)
+                return self._rewrite_partition(
+                    base, year, step, by_year.get(year), origin, window, times_by_year.get(year)
+                )
 
         ordered = sorted(years)
         if len(ordered) > 1 and WRITE_THREADS > 1:
@@ -452,6 +460,7 @@ class Lake:
         part_new: pl.DataFrame | None,
         origin: str,
         window: tuple[int, int] | None,
+        times: Any = None,
     ) -> int:
         import polars as pl
 
@@ -462,7 +471,7 @@ class Lake:
         if not path.is_file():
             if part_new is None or not part_new.height:
                 return 0
-            self._atomic_write(path, part_new, step, origin)  # a fresh partition: nothing to merge
+            self._atomic_write(path, part_new, step, origin, times)  # a fresh partition: nothing to merge
             return 0
         part_new = _empty_frame() if part_new is None else part_new.with_columns(pl.lit(origin).alias("origin"))
         old = pl.read_parquet(path, schema=_schema())
@@ -487,10 +496,12 @@ class Lake:
         self._atomic_write(path, merged, step)
         return replaced
 
-    def _atomic_write(self, path: Path, frame: pl.DataFrame, step: int, origin: str | None = None) -> None:
+    def _atomic_write(
+        self, path: Path, frame: pl.DataFrame, step: int, origin: str | None = None, times: Any = None
+    ) -> None:
         """Write ``frame`` (sorted; its ``origin`` column, or the constant ``origin``) beside ``path``, then rename."""
         self._mkdir(path.parent)
-        table, summary = _to_arrow(frame, step, origin)
+        table, summary = _to_arrow(frame, step, origin, times)
         fd, tmp = tempfile.mkstemp(prefix=".data-", suffix=".tmp", dir=path.parent)
         os.close(fd)
         try:
