@@ -7,6 +7,7 @@ Items (``lake.tradecore.*``, median seconds, one ``NAME seconds=<float>`` line e
   query_month            Lake.scan of one month, collected                                      (<= 20 ms)
   append_day             one-day upsert (half overlapping) rewriting only the tail partition     (<= 0.15 s)
   gap_report             gap report incl. the read, classification and fill advice             (<= 100 ms)
+                         (after append_day: the newest partition mixes origins "dump" and "rest")
   coverage               coverage of the whole lake from footers                                (<= 0.2 s)
   trades_to_candles      N trades -> 1m candles                                                 (>= 2M trades/s)
 """
@@ -58,6 +59,8 @@ def run(ctx: dict, bench) -> None:
     bench("lake.tradecore.import_kraken_csv", import_csv, setup=fresh, rows=n)
     lake = Lake(lake_dir)
     import_csv() if not lake.partition_files(EX, PAIR, TF) else None
+    on_disk = sum(p.stat().st_size for _, p in lake.partition_files(EX, PAIR, TF))
+    print(f"#   tradecore lake: {on_disk / 1e6:.1f} MB on disk for {n} rows", file=sys.stderr)
 
     m_lo, m_hi = ctx["month"]
     got = lake.scan(EX, PAIR, TF, m_lo, m_hi).collect()
