@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tradecore.compute.sweep_config import SweepConfig
 from tradecore.env.config import EnvConfig, SplitConfig
 from tradecore.errors import ManifestError, ManifestIssue
+from tradecore.specs import KIND_LABEL
 
 if TYPE_CHECKING:
     from tradecore.registry import Registry
@@ -233,9 +234,22 @@ def _resolve_ref(
     if not isinstance(params, dict):
         return None
     try:
-        model = validate_json_strict(provided.spec.params, params)
+        params_model = provided.spec.params_model
+    except Exception as exc:  # a lazily loaded params model that fails to import or breaks the contract
+        from tradecore.plugins import one_line
+
+        issues.append(
+            ManifestIssue(
+                f"{path}.type",
+                f"{KIND_LABEL[kind]} {raw['type']!r} of plugin {provided.plugin!r} is broken: {one_line(exc)}",
+                hint="report it to the plugin's authors, or run with --strict",
+            )
+        )
+        return None
+    try:
+        model = validate_json_strict(params_model, params)
     except ValidationError as exc:
-        issues.extend(issues_from_validation(exc, f"{path}.params", provided.spec.params, params))
+        issues.extend(issues_from_validation(exc, f"{path}.params", params_model, params))
         return None
     weight = raw.get("weight", 1.0) if kind == "rewards" else None
     if weight is not None and not isinstance(weight, (int, float)):

@@ -22,7 +22,7 @@ def manifest_schema(registry: Registry) -> dict[str, Any]:
         names, branches = [], []
         for provided in registry.all(kind):
             prefix = f"{kind}.{provided.plugin}.{provided.spec.name}."
-            params = provided.spec.params.model_json_schema(ref_template="#/$defs/" + prefix + "{model}")
+            params = provided.spec.params_model.model_json_schema(ref_template="#/$defs/" + prefix + "{model}")
             for def_name, def_schema in params.pop("$defs", {}).items():
                 defs[prefix + def_name] = def_schema
             defs[prefix + "params"] = params

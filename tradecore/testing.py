@@ -33,7 +33,7 @@ BASE_MANIFEST: dict[str, Any] = {
 def assert_spec_valid(spec: Any) -> None:
     """Fail the test when ``spec`` breaks the contract (name, description, params, factory)."""
     spec.check()
-    schema = spec.params.model_json_schema()
+    schema = spec.params_model.model_json_schema()
     assert schema.get("additionalProperties") is False, f"{spec.name}: params must forbid extra keys"
     spec.load_factory()  # the factory string must import
 

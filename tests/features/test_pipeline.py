@@ -133,7 +133,7 @@ def test_listing_declares_columns(tradecore_runtime):
     assert spec.meta["columns"] == ["macd", "signal", "hist"]
     for provided in tradecore_runtime.registry.all("indicators"):
         if provided.plugin == "standard-indicators":
-            indicator = provided.spec.build(provided.spec.params())
+            indicator = provided.spec.build(provided.spec.params_model())
             assert indicator.columns() == provided.spec.meta["columns"], provided.spec.name
 
 

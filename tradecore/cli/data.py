@@ -129,7 +129,7 @@ def _build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> Any:
         hint = f"; {exc.hint}" if exc.hint else ""
         raise click.BadParameter(f"{exc.message}{hint}", param_hint="--source") from None
     spec = provided.spec
-    fields = spec.params.model_fields
+    fields = spec.params_model.model_fields
     if "end" in params and "end" not in fields and "bars" in fields and "start" in params:
         from tradecore.data.lake import to_ms
         from tradecore.timeframes import timeframe_ms
@@ -138,7 +138,7 @@ def _build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> Any:
         params["bars"] = max(1, (to_ms(params.pop("end")) - to_ms(params["start"])) // step)
     params = {k: v for k, v in params.items() if k in fields or k not in ("end", "lake")}
     try:
-        model = spec.params.model_validate(params)
+        model = spec.params_model.model_validate(params)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "params"

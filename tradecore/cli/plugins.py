@@ -81,7 +81,7 @@ def components(ctx: click.Context, kind: str | None, name: str | None, as_json: 
             provided = registry.lookup(kind, name)
         except LookupFailure as exc:
             raise TradecoreError(f"{exc.message}; {exc.hint}" if exc.hint else exc.message) from None
-        schema = provided.spec.params.model_json_schema()
+        schema = provided.spec.params_model.model_json_schema()
         if as_json:
             click.echo(
                 json.dumps(

@@ -103,7 +103,7 @@ def check_path(path: str, data: dict[str, Any], resolved: ResolvedManifest) -> M
         component = getattr(resolved, root)
         if component is None:
             return ManifestIssue(where, f"the manifest has no {root}", hint=f"add a {root} before sweeping its params")
-        return _check_component_path(where, component.spec.params, parts[1:], root)
+        return _check_component_path(where, component.spec.params_model, parts[1:], root)
     # indicators / reward: a list of components
     items = getattr(resolved, root)
     if len(parts) < 2 or not isinstance(parts[1], int):
@@ -114,7 +114,7 @@ def check_path(path: str, data: dict[str, Any], resolved: ResolvedManifest) -> M
     rest = parts[2:]
     if root == "reward" and rest == ["weight"]:
         return None
-    return _check_component_path(where, items[index].spec.params, rest, f"{root}[{index}]")
+    return _check_component_path(where, items[index].spec.params_model, rest, f"{root}[{index}]")
 
 
 def _check_component_path(

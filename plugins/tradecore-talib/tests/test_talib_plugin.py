@@ -56,9 +56,9 @@ def test_every_function_is_a_valid_component(runtime):
         assert_spec_valid(spec)
     macd = provided["talib-macd"]
     assert macd.meta["columns"] == ["macd", "macdsignal", "macdhist"]
-    assert list(macd.params.model_fields) == ["price", "fastperiod", "slowperiod", "signalperiod"]
-    assert macd.params().fastperiod == 12  # TA-Lib's own default
-    assert "matype" in provided["talib-bbands"].params.model_json_schema()["properties"]
+    assert list(macd.params_model.model_fields) == ["price", "fastperiod", "slowperiod", "signalperiod"]
+    assert macd.params_model().fastperiod == 12  # TA-Lib's own default
+    assert "matype" in provided["talib-bbands"].params_model.model_json_schema()["properties"]
 
 
 def test_catalogue_is_cached_per_version_and_rebuilt_when_corrupt(cache_dir):

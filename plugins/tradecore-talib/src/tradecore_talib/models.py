@@ -78,6 +78,23 @@ def params_model(function: str, entry: dict[str, Any]) -> type[TalibParams]:
     return model
 
 
+class _LazyParams:
+    """``PARAMS.RSI`` builds, once, the params model of TA-Lib's RSI: listing 200 components builds none."""
+
+    def __getattr__(self, function: str) -> type[TalibParams]:
+        from tradecore_talib.catalogue import load_catalogue
+
+        entry = load_catalogue().get(function) if not function.startswith("_") else None
+        if entry is None:
+            raise AttributeError(function)
+        model = params_model(function, entry)
+        setattr(self, function, model)
+        return model
+
+
+PARAMS = _LazyParams()
+
+
 def specs_for(catalogue: dict[str, dict[str, Any]]) -> Iterator[IndicatorSpec]:
     for function, entry in catalogue.items():
         if function in UNSUPPORTED:
@@ -87,7 +104,7 @@ def specs_for(catalogue: dict[str, dict[str, Any]]) -> Iterator[IndicatorSpec]:
         yield IndicatorSpec(
             name=component_name(function),
             description=f"TA-Lib {function}: {entry['display_name']} ({entry['group']})",
-            params=params_model(function, entry),
+            params=f"tradecore_talib.models:PARAMS.{function}",  # built on first use, not to list
             factory="tradecore_talib.indicator:TalibIndicator",
             meta={
                 "columns": [o.lower() for o in entry["outputs"]],
