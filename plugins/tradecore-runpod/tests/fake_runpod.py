@@ -5,6 +5,9 @@ Pods follow a script: ``ok`` logs a finished run at once; ``run`` really execute
 was given (``python -m tradecore run``, like the container would) and logs its output; ``hang`` runs but
 logs nothing (heartbeat loss); ``vanish`` disappears once running; ``fail`` logs an error and exits 1.
 Faults (status, headers, body) are queued per method and path prefix.
+
+A pod with a network volume writes its run folder into the volume, as the real container writes into the
+mounted path: here through ``volume_s3`` (a boto3 client of a loopback S3 server whose bucket is the volume).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class FakeRunpod:
         self.max_running = 0
         self.max_burn = 0.0
         self.echo_auth_in_errors = False
+        self.volume_s3: Any = None  # boto3 S3 client: network volume id = bucket
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -146,10 +150,19 @@ class FakeRunpod:
             if pod["script"] == "run":
                 self._start_run(pod)
             elif pod["script"] == "ok":  # a finished run, without running it (fast scenarios)
-                outcome = {"complete": True, "run_dir": "/workspace/runs/x", "metrics": {"agent": {"sharpe": 1.0}},
-                           "stages": [{"stage": "data", "status": "done", "seconds": 0.1, "detail": "400 candles"}]}
-                pod["logs"] += ["[data] 400 1h candles", "TRADECORE_OUTCOME "
-                                + base64.b64encode(json.dumps(outcome).encode()).decode(), "TRADECORE_EXIT 0"]
+                run_dir = pod["env"].get("TRADECORE_RUNS", "/workspace/runs") + "/pod-run"
+                outcome = {
+                    "complete": True,
+                    "run_dir": run_dir,
+                    "metrics": {"agent": {"sharpe": 1.0}},
+                    "stages": [{"stage": "data", "status": "done", "seconds": 0.1, "detail": "400 candles"}],
+                }
+                self._volume_write(pod, "pod-run/run.json", json.dumps({"status": "complete"}).encode())
+                pod["logs"] += [
+                    "[data] 400 1h candles",
+                    "TRADECORE_OUTCOME " + base64.b64encode(json.dumps(outcome).encode()).decode(),
+                    "TRADECORE_EXIT 0",
+                ]
                 pod["status"], pod["cost"] = "EXITED", 0.0
             elif pod["script"] == "fail":
                 pod["logs"] += ["error: the run crashed", "TRADECORE_OUTCOME ", "TRADECORE_EXIT 1"]
@@ -165,12 +178,30 @@ class FakeRunpod:
             proc = pod["process"]
             out = Path(pod["outdir"])
             pod["logs"] += [ln for ln in (out / "err.txt").read_text().splitlines() if ln]
-            pod["logs"].append("TRADECORE_OUTCOME " + base64.b64encode((out / "out.json").read_bytes()).decode())
+            outcome = (out / "out.json").read_bytes()
+            pod_runs = pod["env"].get("TRADECORE_RUNS", "/workspace/runs")
+            # the pod prints paths as the container sees them
+            outcome = outcome.replace(json.dumps(str(out / "runs"))[1:-1].encode(), pod_runs.encode())
+            for path in sorted((out / "runs").rglob("*")):
+                if path.is_file():
+                    self._volume_write(pod, path.relative_to(out / "runs").as_posix(), path.read_bytes())
+            pod["logs"].append("TRADECORE_OUTCOME " + base64.b64encode(outcome).decode())
             pod["logs"].append(f"TRADECORE_EXIT {proc.returncode}")
             pod["status"], pod["cost"], pod["runtime"] = "EXITED", 0.0, None
         running = [p for p in self.pods.values() if p["status"] == "RUNNING"]
         self.max_running = max(self.max_running, len(running))
         self.max_burn = max(self.max_burn, sum(p["cost"] for p in running))
+
+    def _volume_write(self, pod: dict[str, Any], relative: str, data: bytes) -> None:
+        """Write ``relative`` (under the pod's $TRADECORE_RUNS) into its network volume, if it has one."""
+        mounts = (pod.get("mounts") or {}).get("network") or []
+        if not mounts or self.volume_s3 is None:
+            return
+        mount = mounts[0]["path"].rstrip("/")
+        runs = pod["env"]["TRADECORE_RUNS"]
+        assert runs.startswith(mount + "/"), "runs must live on the volume"
+        key = runs[len(mount) + 1 :] + "/" + relative
+        self.volume_s3.put_object(Bucket=mounts[0]["volumeId"], Key=key, Body=data)
 
     def _start_run(self, pod: dict[str, Any]) -> None:
         """Do what the pod's command does: decode the manifest and run tradecore on it."""

@@ -1,7 +1,8 @@
 """The runpod backend against a loopback RunPod (REST v2 + GraphQL), driven through tradecore's Runtime and CLI.
 
 After every scenario the fake holds no running pod started by the test, and no pod ever cost more per hour
-than the budget allowed.
+than the budget allowed. The network volume is a bucket of moto's standalone S3 server on 127.0.0.1, read
+through the plugin's real boto3 code, as RunPod's S3-compatible API serves volumes.
 """
 
 from __future__ import annotations
@@ -31,12 +32,57 @@ from tradecore.errors import ManifestError
 from tradecore.runtime import Runtime
 
 KEY = "rp_test_4f1c0ffee_SECRET_key_do_not_leak"
+S3_ACCESS = "user_2f21CfO73Mm2Uq2lEGFiEF24IPw"
+S3_SECRET = "rps_S3_SECRET_7e57_do_not_leak_either"
 MAX_HOURLY = 1.0
 
 
+@pytest.fixture(scope="module")
+def s3_server():
+    """moto's standalone S3 server (the real S3 wire protocol) on 127.0.0.1: RunPod's S3 API for volumes."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
-def fake(tmp_path, monkeypatch):
+def volume(s3_server):
+    """A boto3 client of the loopback S3 server with an empty bucket per network volume (``nv-lake``)."""
+    import boto3
+    import httpx
+    from botocore.config import Config
+
+    httpx.post(f"{s3_server}/moto-api/reset")  # a fresh S3 for every test
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="EU-RO-1",
+        aws_access_key_id=S3_ACCESS,
+        aws_secret_access_key=S3_SECRET,
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    client.create_bucket(Bucket="nv-lake", CreateBucketConfiguration={"LocationConstraint": "EU-RO-1"})
+    return client
+
+
+def volume_keys(client):
+    return sorted(o["Key"] for o in client.list_objects_v2(Bucket="nv-lake").get("Contents", []))
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch, volume, s3_server):
     server = FakeRunpod(KEY).start()
+    server.volume_s3 = volume
+    monkeypatch.setenv("RUNPOD_S3_ENDPOINT_URL", s3_server)
+    monkeypatch.setenv("RUNPOD_S3_ACCESS_KEY", S3_ACCESS)
+    monkeypatch.setenv("RUNPOD_S3_SECRET_KEY", S3_SECRET)
     monkeypatch.setenv("RUNPOD_API_KEY", KEY)
     monkeypatch.setenv("RUNPOD_API_BASE_URL", server.url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
@@ -87,11 +133,14 @@ def record(tmp_path):
 
 
 def assert_no_key_anywhere(tmp_path, *texts):
+    """Neither the API key nor the S3 secret in any output or file (the user's own config files aside)."""
     for text in texts:
-        assert KEY not in str(text)
+        assert KEY not in str(text) and S3_SECRET not in str(text)
     for path in tmp_path.rglob("*"):
         if path.is_file() and "home" not in path.parts:
-            assert KEY.encode() not in path.read_bytes(), f"API key leaked into {path}"
+            data = path.read_bytes()
+            assert KEY.encode() not in data, f"API key leaked into {path}"
+            assert S3_SECRET.encode() not in data, f"S3 secret leaked into {path}"
 
 
 @pytest.mark.slow
@@ -114,7 +163,63 @@ def test_happy_path_runs_the_manifest_on_the_pod_and_terminates_it(fake, tmp_pat
     assert rec["actual_cost_usd"] > 0 and rec["estimate"][0]["max_cost_usd"] == pytest.approx(0.69)
     assert any("[data] 400 1h candles" in ln for ln in lines)
     assert [r["method"] for r in fake.requests if r["path"].startswith("/v2/pods/")][-2:] == ["DELETE", "GET"]
+    # the pod wrote its run folder into the volume; it came back through the S3 API into the local runs root
+    run_id = rec["run_id"]
+    assert body["env"]["TRADECORE_RUNS"] == f"/workspace/runs/{run_id}"
+    remote = [k for k in volume_keys(fake.volume_s3) if k.startswith(f"runs/{run_id}/")]
+    local_root = tmp_path / "runs" / "runpod" / run_id
+    assert outcome.run_dir.parent == local_root and (outcome.run_dir / "run.json").is_file()
+    assert remote and all((local_root / k[len(f"runs/{run_id}/") :]).is_file() for k in remote)
+    for key in remote:
+        got = fake.volume_s3.get_object(Bucket="nv-lake", Key=key)["Body"].read()
+        assert (local_root / key[len(f"runs/{run_id}/") :]).read_bytes() == got
+    assert rec["run_folder"]["collected"] is True and rec["run_folder"]["files"] == len(remote)
+    assert rec["run_folder"]["remote_run_dir"] == f"/workspace/runs/{run_id}/{outcome.run_dir.name}"
+    assert not list(local_root.rglob("*.part"))
+    assert any("collected" in ln and "s3://nv-lake/runs/" in ln for ln in lines)
     assert_no_key_anywhere(tmp_path, *lines)
+    assert S3_SECRET not in json.dumps(body) and S3_ACCESS not in json.dumps(body)  # the pod never gets the S3 key
+
+
+def test_fast_run_collects_the_folder_and_a_pod_without_volume_says_where_it_was(fake, tmp_path):
+    outcome = run(tmp_path, manifest())
+    rec = record(tmp_path)
+    assert outcome.run_dir == tmp_path / "runs" / "runpod" / rec["run_id"] / "pod-run"
+    assert json.loads((outcome.run_dir / "run.json").read_text()) == {"status": "complete"}
+    lines = []
+    outcome = run(tmp_path / "novol", manifest(network_volume_id=None), lines)
+    rec = record(tmp_path / "novol")
+    assert rec["run_folder"]["collected"] is False
+    assert "container disk, deleted with the pod" in rec["run_folder"]["where"]
+    assert rec["run_folder"]["remote_run_dir"].startswith(f"/workspace/runs/{rec['run_id']}/")
+    assert any("run folder:" in ln and "set network_volume_id" in ln for ln in lines)
+    assert outcome.run_dir == tmp_path / "novol" / "runs" / "runpod" / rec["run_id"]
+    assert (outcome.run_dir / "outcome.json").is_file()
+
+
+def test_missing_s3_keys_refuse_before_any_pod_and_say_where_to_put_them(fake, tmp_path, monkeypatch):
+    monkeypatch.delenv("RUNPOD_S3_ACCESS_KEY")
+    monkeypatch.delenv("RUNPOD_S3_SECRET_KEY")
+    with pytest.raises(AuthError) as err:
+        run(tmp_path, manifest())
+    message = str(err.value)
+    assert "\n" not in message and "RUNPOD_S3_ACCESS_KEY" in message and "RUNPOD_S3_SECRET_KEY" in message
+    assert ".runpod/config.toml" in message and "Settings > S3 API Keys" in message
+    assert fake.created == [] and fake.requests == []
+    run(tmp_path, manifest(collect=False))  # opting out of collection needs no S3 key: the folder stays there
+    assert record(tmp_path)["run_folder"]["collected"] is False
+    home = Path(os.environ["HOME"]) / ".runpod"
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text(f'[default]\ns3_access_key = "{S3_ACCESS}"\ns3_secret_key = "{S3_SECRET}"\n')
+    run(tmp_path / "cfg", manifest())  # the RunPod config file is the other place the S3 key may live
+    assert record(tmp_path / "cfg")["run_folder"]["collected"] is True
+
+
+def test_a_rejected_s3_key_or_a_volume_without_s3_is_refused_before_launch(fake, tmp_path):
+    fake.volume_s3.delete_bucket(Bucket="nv-lake")
+    with pytest.raises(ConfigError, match="RunPod S3 listing runs/.* on volume 'nv-lake': no such volume"):
+        run(tmp_path, manifest())
+    assert fake.created == []
 
 
 def test_no_capacity_tries_the_next_allowed_gpu_type(fake, tmp_path):

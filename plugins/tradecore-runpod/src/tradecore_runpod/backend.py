@@ -1,6 +1,8 @@
 """The ``runpod`` backend: pre-flight checks and budget guards, create -> wait running -> watch logs and
-heartbeat -> collect the outcome -> terminate, whatever happens (success, failure, lost heartbeat, idle GPUs,
-time or cost limit, Ctrl-C). ``runpod.json`` in the local run folder records the pod, estimate and actual cost."""
+heartbeat -> terminate, whatever happens (success, failure, lost heartbeat, idle GPUs, time or cost limit,
+Ctrl-C) -> collect the run folder from the network volume through RunPod's S3 API (no pod needed, so the
+GPU is not billed while downloading). ``runpod.json`` in the local folder records the pod, estimate, actual
+cost and where the run folder is."""
 
 from __future__ import annotations
 
@@ -64,6 +66,10 @@ class RunpodBackend(ComputeBackend):
 
         p = self.params
         limits = effective_limits(p)  # before the key: a missing limit is a manifest problem
+        if p.network_volume_id and p.collect:
+            from tradecore_runpod.credentials import s3_credentials
+
+            s3_credentials(p.network_volume_id)  # refuse before paying for a pod whose results we could not fetch
         api = self.api()
         name = request.resolved.manifest.name
         folder = unique_folder((request.runs_root or default_runs_root()) / "runpod", name)
@@ -79,7 +85,7 @@ class RunpodBackend(ComputeBackend):
         try:
             candidates, data_centers = self._preflight(api, limits, record)
             manifest = child_manifest(request.resolved)
-            body = self._pod_body(f"{p.name_prefix}{run_id}", manifest, data_centers)
+            body = self._pod_body(f"{p.name_prefix}{run_id}", manifest, data_centers, run_id)
             pod = self._create(api, body, candidates, record, echo)
         except RunpodError as exc:
             record["status"], record["error"] = "refused", str(exc)
@@ -90,14 +96,82 @@ class RunpodBackend(ComputeBackend):
             outcome = self._watch(api, pod["id"], record, folder, echo)
         except KeyboardInterrupt:
             record["status"] = "interrupted"
+            self._terminate(api, pod["id"], record, echo)
+            self._locate(record, echo)  # no download on Ctrl-C: say where the folder is instead
+            _write(folder, record)
             raise
         except RunpodError as exc:
             record["status"], record["error"] = "failed", str(exc)
+            self._terminate(api, pod["id"], record, echo)
+            try:  # what the failed run left (logs, partial reports) is worth having, but not worth masking exc
+                self._collect(api, record, folder, echo)
+            except RunpodError as collect_exc:
+                record["run_folder"]["error"] = str(collect_exc)
+            _write(folder, record)
             raise
-        finally:
+        except BaseException:
             self._terminate(api, pod["id"], record, echo)
             _write(folder, record)
-        return outcome
+            raise
+        self._terminate(api, pod["id"], record, echo)
+        try:
+            run_dir = self._collect(api, record, folder, echo)
+        except RunpodError as exc:
+            record["run_folder"]["error"] = str(exc)
+            raise RunpodError(
+                f"the run finished on the pod but its folder was not collected ({exc}); it is still on "
+                f"{record['run_folder']['where']}"
+            ) from None
+        finally:
+            _write(folder, record)
+        import dataclasses
+
+        return dataclasses.replace(outcome, run_dir=run_dir)
+
+    # -- the run folder -----------------------------------------------------------------------------------------
+    def _volume_folder(self, record: dict[str, Any]) -> Any:
+        from tradecore_runpod.volume import VolumeFolder
+
+        return VolumeFolder(
+            volume_id=self.params.network_volume_id,
+            data_center=record["volume_data_center"],
+            prefix=f"runs/{record['run_id']}/",
+        )
+
+    def _locate(self, record: dict[str, Any], echo: Any) -> dict[str, Any]:
+        """Where the pod left the run folder, in ``record["run_folder"]`` (and said once)."""
+        p = self.params
+        remote = record.get("remote_run_dir") or f"{_mount(p)}/runs/{record['run_id']}"
+        if p.network_volume_id and record.get("volume_data_center"):
+            where = f"network volume {p.network_volume_id!r} at {self._volume_folder(record).describe()}"
+        else:
+            where = f"{remote} on the pod's container disk, deleted with the pod (set network_volume_id to keep it)"
+        info = record["run_folder"] = {"collected": False, "where": where, "remote_run_dir": remote}
+        echo(f"[runpod] run folder: {where}")
+        return info
+
+    def _collect(self, api: Any, record: dict[str, Any], folder: Path, echo: Any) -> Path:
+        """Download the run folder from the network volume into ``folder``; the local run folder (or ``folder``)."""
+        from tradecore_runpod.volume import collect
+
+        p = self.params
+        if not (p.network_volume_id and p.collect):
+            self._locate(record, echo)
+            return folder
+        info = record["run_folder"] = {"collected": False, "where": "", "remote_run_dir": record.get("remote_run_dir")}
+        source = self._volume_folder(record)
+        info["where"] = f"network volume {p.network_volume_id!r} at {source.describe()}"
+        files = collect(source, folder, redact=api.redact)
+        if not files and record.get("status") == "done":
+            raise RunpodError(f"the pod reported success but {source.describe()} holds no files")
+        info.update(collected=True, files=len(files), bytes=sum(f.stat().st_size for f in files))
+        echo(f"[runpod] collected {len(files)} file(s) of the run folder from {source.describe()}")
+        remote = record.get("remote_run_dir") or ""
+        base = f"{_mount(p)}/runs/{record['run_id']}/"
+        if remote.startswith(base) and (folder / remote[len(base) :]).is_dir():
+            return folder / remote[len(base) :]
+        subdirs = {f.relative_to(folder).parts[0] for f in files if len(f.relative_to(folder).parts) > 1}
+        return folder / subdirs.pop() if len(subdirs) == 1 else folder
 
     # -- pre-flight -----------------------------------------------------------------------------------------
     def _preflight(self, api: Any, limits: Any, record: dict[str, Any]) -> tuple[list[tuple[str, float]], list[str]]:
@@ -122,6 +196,10 @@ class RunpodBackend(ComputeBackend):
                 )
             data_centers = [volume_dc]
             record["volume_data_center"] = volume_dc
+            if p.collect:  # the S3 endpoint, key and volume must work before a pod is paid for
+                from tradecore_runpod.volume import VolumeReader
+
+                VolumeReader(p.network_volume_id, volume_dc, redact=api.redact).keys(f"runs/{record['run_id']}/")
         ours = [
             pod
             for pod in api.list_pods()
@@ -180,12 +258,14 @@ class RunpodBackend(ComputeBackend):
         ]
         return candidates, data_centers
 
-    def _pod_body(self, pod_name: str, manifest: dict[str, Any], data_centers: list[str]) -> dict[str, Any]:
+    def _pod_body(
+        self, pod_name: str, manifest: dict[str, Any], data_centers: list[str], run_id: str
+    ) -> dict[str, Any]:
         p = self.params
-        mount = p.volume_mount_path.rstrip("/") or "/workspace"
+        mount = _mount(p)
         env = dict(p.env)
         env["TRADECORE_MANIFEST_B64"] = base64.b64encode(json.dumps(manifest).encode()).decode()
-        env["TRADECORE_RUNS"] = f"{mount}/runs"
+        env["TRADECORE_RUNS"] = f"{mount}/runs/{run_id}"  # one folder per run: collected by prefix, even on failure
         if p.network_volume_id:
             env["TRADECORE_LAKE"] = f"{mount}/lake"
         body: dict[str, Any] = {
@@ -352,6 +432,10 @@ class RunpodBackend(ComputeBackend):
             return
         record["terminated"] = state == "TERMINATED"
         echo(f"[runpod] pod {pod_id} terminated; cost ${record.get('actual_cost_usd', 0.0):.4f}")
+
+
+def _mount(params: Any) -> str:
+    return params.volume_mount_path.rstrip("/") or "/workspace"
 
 
 def _write(folder: Path, record: dict[str, Any]) -> None:

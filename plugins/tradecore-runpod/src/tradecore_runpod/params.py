@@ -27,6 +27,11 @@ class RunpodParams(BaseModel):
     container_disk_gb: int = Field(20, ge=5, le=2000, description="Container disk (wiped when the pod stops)")
     network_volume_id: str | None = Field(None, description="Network volume holding the lake; pins the data center")
     volume_mount_path: str = Field("/workspace", pattern=r"^/[A-Za-z0-9._/-]*$", description="Where it is mounted")
+    collect: bool = Field(
+        True,
+        description="Download the run folder from the network volume after the pod ends (RunPod's S3 API; "
+        "needs an S3 API key in RUNPOD_S3_ACCESS_KEY/RUNPOD_S3_SECRET_KEY or ~/.runpod/config.toml)",
+    )
     data_center_ids: list[str] | None = Field(None, description="Allowed data centers (must include the volume's)")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables (no secrets)")
     max_hours: float = Field(gt=0, le=720, description="Hard limit on the pod's lifetime; used for the cost estimate")
