@@ -7,6 +7,8 @@ The validation score is the total return of a deterministic rollout over the who
 from __future__ import annotations
 
 import csv
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -133,6 +135,47 @@ def save_checkpoint(model: Any, run_dir: Path, state: TrainingState, reason: str
 def latest_checkpoint(run_dir: Path) -> dict[str, Any] | None:
     path = run_dir / CHECKPOINTS_DIR / LATEST_CHECKPOINT
     return read_json(path) if path.is_file() else None
+
+
+class InterruptGuard:
+    """Ctrl-C during ``learn()`` asks training to stop at the next step instead of raising anywhere.
+
+    A ``KeyboardInterrupt`` raised at an arbitrary bytecode can land inside a checkpoint write, a
+    ``__del__`` or a weakref callback (where Python prints and *drops* it); a flag checked by a callback
+    always stops cleanly. A second Ctrl-C restores the default handler and interrupts at once. Only
+    the main thread can own signal handlers: elsewhere the guard is inert.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> InterruptGuard:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the next Ctrl-C aborts immediately
+
+
+class StopOnInterrupt(BaseCallback):
+    """Ends ``learn()`` at the next step once the :class:`InterruptGuard` saw Ctrl-C."""
+
+    def __init__(self, guard: InterruptGuard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def _on_step(self) -> bool:
+        return not self.guard.requested
 
 
 class ProgressCallback(BaseCallback):

@@ -107,8 +107,10 @@ class SB3Trainer(Trainer):
         from stable_baselines3.common.vec_env import VecNormalize
 
         from tradecore_sb3.callbacks import (
+            InterruptGuard,
             ProgressCallback,
             ResumableCheckpoint,
+            StopOnInterrupt,
             TrainingState,
             ValidationCallback,
             latest_checkpoint,
@@ -183,14 +185,19 @@ class SB3Trainer(Trainer):
         if p.checkpoint_freq:
             callbacks.append(ResumableCheckpoint(p.checkpoint_freq, run_dir, state))
         remaining = max(0, p.total_timesteps - model.num_timesteps)
+        guard = InterruptGuard()
+        callbacks.append(StopOnInterrupt(guard))
         try:
             if remaining:
-                model.learn(
-                    total_timesteps=remaining,
-                    callback=CallbackList(callbacks),
-                    reset_num_timesteps=checkpoint is None,
-                    tb_log_name="sb3",
-                )
+                with guard:
+                    model.learn(
+                        total_timesteps=remaining,
+                        callback=CallbackList(callbacks),
+                        reset_num_timesteps=checkpoint is None,
+                        tb_log_name="sb3",
+                    )
+            if guard.requested:
+                raise KeyboardInterrupt  # learn() stopped cleanly at a step: checkpoint below
             if validation is not None and not state.stopped_early and state.best_step != model.num_timesteps:
                 validation.init_callback(model)
                 validation.evaluate()  # score the final weights too, so "best" covers the whole run
@@ -300,6 +307,14 @@ class _EnvFactory:
         self.codec = codec
 
     def __call__(self) -> gym.Env:
+        import multiprocessing
+        import signal
+
         from tradecore_sb3.vec import CodecActions
+
+        if multiprocessing.parent_process() is not None:
+            # a Subproc worker: Ctrl-C goes to the whole process group; the parent stops training and
+            # checkpoints, which needs its workers alive
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         return CodecActions(self.experiment.make_env("train"), self.codec)
