@@ -2,8 +2,8 @@
 
 Input is what a run folder records -- rollouts (``evaluation/<split>.npz``), ``metrics.json``,
 ``training.csv`` and ``run.json`` -- so ``tradecore report RUN`` regenerates it at any time. Long
-rollouts are decimated to a few thousand points per line: a plot cannot show more, and this keeps
-report generation fast for millions of bars.
+rollouts are drawn from per-bucket min/max envelopes (at most ~2,400 points per line, about what a
+900-pixel plot can show): spikes stay visible and a report of a million bars takes about a second.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ import numpy as np
 from tradecore.runs.folder import METRICS_FILE, REPORT_FILE, RUN_FILE, read_json
 from tradecore.runs.metrics import drawdown_curve
 
-PLOT_POINTS = 3000
+#: buckets per plotted line: a 900-pixel-wide PNG cannot show more (lines get 2 points per bucket)
+PLOT_BUCKETS = 1200
+FIG_WIDTH = 10.0
+PNG_DPI = 90
 PLOTS_DIR = "plots"
 #: metric rows of the summary table: key, label, format
 TABLE_ROWS = [
@@ -52,49 +55,93 @@ def fmt(value: Any, kind: str = "num") -> str:
     return f"{value:,.3f}" if isinstance(value, float) else str(value)
 
 
-def decimate(values: np.ndarray, points: int = PLOT_POINTS, how: str = "last") -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) with at most ``points`` entries: the last (or max) value of each bucket."""
+def buckets(n: int, count: int = PLOT_BUCKETS) -> int:
+    """Bars per bucket so that ``n`` bars make at most ``count`` buckets."""
+    return max(1, -(-n // count))
+
+
+def envelope(values: np.ndarray, count: int = PLOT_BUCKETS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, low, high): the min and max of each of at most ``count`` buckets, x at each bucket's first bar.
+
+    A plot cannot show more points than it has pixels; the envelope keeps what matters when a
+    million bars are squeezed into a thousand: every spike (a drawdown, a price wick) stays visible.
+    """
     n = len(values)
-    if n <= points:
+    size = buckets(n, count)
+    if size == 1:
+        return np.arange(n), values, values
+    starts = np.arange(0, n, size)
+    low, high = np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)
+    # close the last bucket at the last bar, so step="post" fills draw it full width
+    return np.append(starts, n - 1), np.append(low, low[-1]), np.append(high, high[-1])
+
+
+def minmax_line(values: np.ndarray, count: int = PLOT_BUCKETS) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of a line through each bucket's min and max in time order (plus the last value).
+
+    At most ``2 * count + 1`` points, drawn as one line it covers the same pixels as the full series
+    (the M4 idea: a bucket narrower than a pixel only needs its extremes).
+    """
+    n = len(values)
+    size = buckets(n, count)
+    if size == 1:
         return np.arange(n), values
-    size = int(np.ceil(n / points))
     usable = (n // size) * size
-    buckets = values[:usable].reshape(-1, size)
-    y = buckets.max(axis=1) if how == "max" else buckets[:, -1]
-    x = np.arange(size - 1, usable, size)
-    if usable < n:
-        x = np.append(x, n - 1)
-        y = np.append(y, values[usable:].max() if how == "max" else values[-1])
-    return x, y
+    blocks = values[:usable].reshape(-1, size)
+    offsets = np.arange(0, usable, size)
+    lo, hi = blocks.argmin(axis=1), blocks.argmax(axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    x = np.empty(2 * len(offsets), dtype=np.int64)
+    x[0::2], x[1::2] = offsets + first, offsets + second
+    if usable < n:  # the ragged tail: its own extremes
+        tail = values[usable:]
+        x = np.concatenate([x, usable + np.sort([tail.argmin(), tail.argmax()])])
+    x = np.append(x, n - 1)
+    return x, values[x]
 
 
-def load_rollouts(path: Path) -> dict[str, dict[str, np.ndarray]]:
-    """``{policy: {array name: array}}`` from an ``evaluation/<split>.npz``."""
+def load_rollouts(path: Path, agent_keys: bool = True) -> dict[str, dict[str, np.ndarray]]:
+    """``{policy: {array name: array}}`` from an ``evaluation/<split>.npz``: what the plots use.
+
+    Every policy's equity, and the agent's exposure, price and reward terms; the other arrays stay
+    unread in the (compressed) file -- decompressing them is most of the cost on long rollouts.
+    """
     out: dict[str, dict[str, np.ndarray]] = {}
     with np.load(path, allow_pickle=False) as data:
         for key in data.files:
             policy, _, name = key.partition("/")
-            out.setdefault(policy, {})[name] = data[key]
+            wanted = name == "equity" or (
+                agent_keys and policy == "agent" and (name in ("exposure", "price") or name.startswith("reward_"))
+            )
+            if wanted:
+                out.setdefault(policy, {})[name] = data[key]
     return out
+
+
+def _figure(height: float, rows: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """A figure on the Agg canvas directly (no pyplot state) with fixed margins (no tight-bbox re-draw)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(FIG_WIDTH, height))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, 1, **kwargs)
+    fig.subplots_adjust(left=0.07, right=0.985, top=0.9, bottom=0.13 if rows == 1 else 0.1, hspace=0.15)
+    return fig, axes
 
 
 def _figure_png(fig: Any) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
+    fig.savefig(buffer, format="png", dpi=PNG_DPI)
     return buffer.getvalue()
 
 
 def plot_equity(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(10, 4.2))
+    fig, ax = _figure(4.2)
     for policy, arrays in rollouts.items():
         if "equity" not in arrays:
             continue
-        x, y = decimate(arrays["equity"] / arrays["equity"][0])
+        x, y = minmax_line(arrays["equity"] / arrays["equity"][0])
         agent = policy == "agent"
         ax.plot(
             x,
@@ -108,35 +155,33 @@ def plot_equity(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
     ax.set_title("Equity on the evaluation bars (1.0 = initial)")
     ax.set_xlabel("bar")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncols=3)
+    ax.legend(fontsize=8, ncols=3, loc="upper left")  # a fixed place: "best" scans every point
     return _figure_png(fig)
 
 
 def plot_drawdown(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(10, 3))
+    fig, ax = _figure(3)
     for policy in ("agent", "buy_and_hold"):
         if policy in rollouts:
-            x, y = decimate(drawdown_curve(rollouts[policy]["equity"]), how="max")
-            ax.fill_between(x, -y * 100, 0, alpha=0.45 if policy == "agent" else 0.25, label=policy, step="post")
-    ax.set_title("Drawdown (%)")
+            # the deepest point of each bucket: a one-bar crash is as visible as on the full series
+            x, _, deepest = envelope(drawdown_curve(rollouts[policy]["equity"]))
+            ax.fill_between(x, -deepest * 100, 0, alpha=0.45 if policy == "agent" else 0.25, label=policy, step="post")
+    ax.set_title("Drawdown (%, deepest point per plotted bucket)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower left")
     return _figure_png(fig)
 
 
 def plot_position(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
-    import matplotlib.pyplot as plt
-
     agent = rollouts["agent"]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5), sharex=True, height_ratios=[2, 1])
-    x, price = decimate(agent["price"])
+    fig, (top, bottom) = _figure(5, rows=2, sharex=True, height_ratios=[2, 1])
+    x, price = minmax_line(agent["price"])
     top.plot(x, price, color="tab:blue", linewidth=0.9)
     top.set_title("Price and the agent's exposure")
     top.grid(alpha=0.3)
-    x, exposure = decimate(agent["exposure"])
-    bottom.fill_between(x, exposure, 0, step="post", color="tab:green", alpha=0.6)
+    x, low, high = envelope(agent["exposure"])
+    # the range of exposure held within each bucket (one band when the agent flips within it)
+    bottom.fill_between(x, np.minimum(low, 0), np.maximum(high, 0), step="post", color="tab:green", alpha=0.6)
     bottom.axhline(0, color="black", linewidth=0.6)
     bottom.set_ylabel("exposure")
     bottom.set_xlabel("bar")
@@ -159,34 +204,30 @@ def read_training_curve(path: Path) -> dict[str, list[float]]:
 
 
 def plot_training(curve: dict[str, list[float]]) -> bytes | None:
-    import matplotlib.pyplot as plt
-
     if not curve.get("timesteps"):
         return None
-    fig, ax = plt.subplots(figsize=(10, 3.2))
+    fig, ax = _figure(3.2)
     for key, label in (("validation_score", "validation return"), ("train_episode_return", "train episode return")):
         if key in curve:
             ax.plot(curve["timesteps"], curve[key], marker="o", markersize=3, label=label)
     ax.set_title("Training curves")
     ax.set_xlabel("timesteps")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
     return _figure_png(fig)
 
 
 def plot_reward_terms(agent: dict[str, np.ndarray]) -> bytes | None:
-    import matplotlib.pyplot as plt
-
     terms = {k.removeprefix("reward_"): v for k, v in agent.items() if k.startswith("reward_")}
     if not terms:
         return None
-    fig, ax = plt.subplots(figsize=(10, 3.2))
+    fig, ax = _figure(3.2)
     for name, values in terms.items():
-        x, y = decimate(np.cumsum(values))
+        x, y = minmax_line(np.cumsum(values))
         ax.plot(x, y, label=name)
     ax.set_title("Cumulative reward by term (weighted), agent on the evaluation bars")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
     return _figure_png(fig)
 
 
@@ -221,9 +262,6 @@ def render_report(
     run_dir: Path, split: str = "test", *, output: Path | None = None, partial_note: str | None = None
 ) -> Path:
     """Write PNGs and ``report.html`` for the run (or the evaluation folder) at ``run_dir``."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
     output = output or run_dir
     plots_dir = output / PLOTS_DIR
     plots_dir.mkdir(parents=True, exist_ok=True)
