@@ -17,6 +17,7 @@ STATUSES = {
     "incomplete": "the pipeline stopped at a stage this installation does not provide",
     "failed": "the run exited with an error",
     "timeout": "stopped after the backend's timeout_s",
+    "stopped": "stopped early by the sweep's trial scheduler (e.g. Ray Tune ASHA) on its validation scores",
     "interrupted": "stopped by Ctrl-C / SIGTERM while running",
     "cancelled": "never started because the sweep was interrupted",
     "pending": "not finished yet",

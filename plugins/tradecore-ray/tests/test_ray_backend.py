@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +59,71 @@ def test_four_trial_sweep_on_a_two_cpu_local_ray(tmp_path):
     assert len({t["overrides"]["source.params.seed"] for t in summary["trials"]}) == 4
     # Tune kept each trial folder as its checkpoint
     assert list((tmp_path / "runs" / "sweeps").glob("*/ray/tune/*/checkpoint_*"))
+
+
+DROPIN = Path(__file__).parent / "dropin"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if text.encode() in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+def test_asha_stops_bad_trials_early_on_validation_scores_reported_during_training(tmp_path):
+    """Trials report each validation score as the trainer writes it; ASHA stops the trials that fall behind."""
+    path = tmp_path / "m.json"
+    path.write_text(
+        json.dumps(
+            manifest(
+                trainer={"type": "curve-test", "params": {"evals": 6, "eval_freq": 100, "step_s": 0.25}},
+                backend={
+                    "type": "ray",
+                    "params": {
+                        "num_cpus": 2,
+                        "object_store_mb": 100,
+                        "scheduler": {"type": "asha", "grace_period": 100, "reduction_factor": 2},
+                    },
+                },
+                sweep={
+                    "workers": 2,
+                    "metric": "baselines.buy_and_hold.total_return",
+                    # the best trial runs first; t002/t003 start later and reach the first rung below the others
+                    "parameters": {"trainer.params.quality": {"values": [1.0, 0.5, -1.0, -0.5]}},
+                },
+            )
+        )
+    )
+    env = {**os.environ, "TRADECORE_LAKE": str(tmp_path / "lake"), "RAY_USAGE_STATS_ENABLED": "0"}
+    started = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, "-m", "tradecore", "--plugins-dir", str(DROPIN), "sweep", str(path)]
+        + ["--runs-dir", str(tmp_path / "runs"), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout)
+    status = {t["key"]: t["status"] for t in summary["trials"]}
+    assert status["t000"] == "done" and status["t002"] == status["t003"] == "stopped", summary["trials"]
+    assert status["t001"] in ("done", "stopped")  # stopped unless it reached the first rung before t000
+    for trial in summary["trials"]:
+        (curve,) = Path(trial["folder"]).glob("*/training.csv")
+        rows = curve.read_text().splitlines()[1:]
+        if trial["status"] == "done":
+            assert len(rows) == 6
+        else:  # stopped at the first rung (100 steps), long before the 6th evaluation
+            assert 1 <= len(rows) < 6, rows
+            assert "stopped early by the asha scheduler at 100 steps" in trial["error"]
+    assert summary["counts"]["stopped"] >= 2 and summary["best"]["trial"] in ("t000", "t001")
+    assert _processes_mentioning(str(tmp_path / "runs")) == []  # stopped trials left no child run behind
+    assert time.monotonic() - started < 60

@@ -1,6 +1,10 @@
 """The ``ray`` backend: each run is a child ``tradecore run`` inside a Ray Tune trial (sweeps) or a Ray task (single
 runs), with per-trial CPU/GPU resources, a concurrency limit, retries and the trial folder as its checkpoint.
 
+Trials report every validation score the trainer writes while it trains (``training.csv`` in the run folder,
+one row per evaluation: SB3's validation callback) to Tune, so a scheduler set in the params (ASHA, median
+stopping) can stop bad trials early; the final report carries the sweep metric and the checkpoint.
+
 A local Ray is started small (dashboard off, bounded object store; ``local_mode`` is gone in Ray 2.60) unless
 ``address`` names an existing cluster. Trial folders must be on storage every node sees when on a cluster.
 """
@@ -15,9 +19,50 @@ from typing import Any
 from tradecore.interfaces import ComputeBackend
 
 TRIAL_FILE = "trial.json"
+CURVE_FILE = "training.csv"  # written by the trainer during training: timesteps, validation_score, ...
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
+class CurveTail:
+    """New rows of the run's ``training.csv`` (the child's run folder lies somewhere under the trial folder)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path: Path | None = None
+        self.offset = 0
+        self.header: list[str] | None = None
+
+    def rows(self) -> list[dict[str, float]]:
+        if self.path is None:
+            found = sorted(self.folder.glob(f"*/{CURVE_FILE}")) or sorted(self.folder.glob(f"*/*/{CURVE_FILE}"))
+            if not found:
+                return []
+            self.path = found[0]
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except OSError:
+            return []
+        complete = chunk[: chunk.rfind(b"\n") + 1]  # a row still being written waits for the next poll
+        self.offset += len(complete)
+        rows = []
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            cells = [c.strip() for c in line.split(",")]
+            if self.header is None:
+                self.header = cells
+                continue
+            row = {}
+            for name, cell in zip(self.header, cells, strict=False):
+                try:
+                    row[name] = float(cell)
+                except ValueError:
+                    continue
+            if "validation_score" in row and "timesteps" in row:
+                rows.append(row)
+        return rows
+
+
+def run_job(job: dict[str, Any], on_poll: Any = None) -> dict[str, Any]:
     """Run one job in a child process and return its TrialResult as a dict (also written to ``trial.json``)."""
     from tradecore.compute.child import start_child, stop_children
     from tradecore.compute.executor import _finish
@@ -35,7 +80,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     result.pid = child.pid
     try:
         while child.poll() is None:
+            if on_poll is not None:
+                on_poll()
             time.sleep(0.05)
+        if on_poll is not None:
+            on_poll()  # rows written just before the child exited
     except BaseException:  # Ray cancels a trial by raising inside it: never leave the child behind
         stop_children([child], grace_s=job.get("grace_s", 10.0))
         raise
@@ -46,21 +95,54 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def tune_trial(config: dict[str, Any]) -> None:
-    """Tune trainable: run the job, report its metric, keep the trial folder as the checkpoint."""
+    """Tune trainable: run the job, report each validation score while it trains (schedulers may stop the
+    trial there), then report the sweep metric and keep the trial folder as the checkpoint."""
     from ray import tune
 
     from tradecore.compute.summary import TrialResult, metric_value
 
     job = config["job"]
-    data = run_job(job)
+    tail = CurveTail(Path(job["folder"]))
+    last: dict[str, float] = {}
+
+    def report_progress() -> None:
+        for row in tail.rows():
+            last.update(row)
+            tune.report({"trial_key": job["key"], **row})  # a scheduler's STOP ends the trial here
+
+    data = run_job(job, on_poll=report_progress)
     value = metric_value(TrialResult(**data), job.get("metric"))
     report = {
         "trial_key": data["key"],
         "ok": data["status"] == "done",
         "status": data["status"],
         "objective": value if value is not None else float("nan"),
+        "timesteps": last.get("timesteps", 0.0),
+        "validation_score": last.get("validation_score", float("nan")),
     }
     tune.report(report, checkpoint=tune.Checkpoint.from_directory(job["folder"]))
+
+
+def make_scheduler(params: Any) -> Any:
+    """The Tune scheduler named in the backend params (None: every trial runs to the end)."""
+    if params is None:
+        return None
+    from ray.tune.schedulers import ASHAScheduler, MedianStoppingRule
+
+    common = {"time_attr": params.time_attr, "metric": params.metric, "mode": params.mode}
+    if params.type == "asha":
+        return ASHAScheduler(
+            **common,
+            grace_period=params.grace_period,
+            reduction_factor=params.reduction_factor,
+            max_t=params.max_t or 2**40,  # ASHA stops trials at max_t: by default never cut a run short
+        )
+    return MedianStoppingRule(
+        **common,
+        grace_period=params.grace_period,
+        min_samples_required=params.min_samples_required,
+        hard_stop=True,
+    )
 
 
 class RayBackend(ComputeBackend):
@@ -158,6 +240,7 @@ class RayBackend(ComputeBackend):
         options.echo(f"sweep {plan.name!r}: {len(jobs)} Ray Tune trial(s), {workers} at a time, in {folder}")
         started = self._init()
         interrupted = False
+        last_reports: dict[str, Any] = {}
         try:
             trainable = tune.with_resources(
                 tune_trial, {"cpu": self.params.cpus_per_trial, "gpu": self.params.gpus_per_trial}
@@ -165,7 +248,9 @@ class RayBackend(ComputeBackend):
             tuner = tune.Tuner(
                 trainable,
                 param_space={"job": tune.grid_search(jobs)},
-                tune_config=tune.TuneConfig(max_concurrent_trials=workers),
+                tune_config=tune.TuneConfig(
+                    max_concurrent_trials=workers, scheduler=make_scheduler(self.params.scheduler)
+                ),
                 run_config=tune.RunConfig(
                     name="tune",
                     storage_path=self.params.storage_path or str(folder / "ray"),
@@ -178,7 +263,8 @@ class RayBackend(ComputeBackend):
             import sys
 
             with contextlib.redirect_stdout(sys.stderr):  # Tune's tables would corrupt `--json` on stdout
-                tuner.fit()
+                grid = tuner.fit()
+            last_reports = {r.config["job"]["key"]: (r.metrics or {}, r.error) for r in grid if r.config}
         except KeyboardInterrupt:
             interrupted = True
             raise
@@ -186,8 +272,11 @@ class RayBackend(ComputeBackend):
             results = []
             for job in jobs:
                 path = Path(job["folder"]) / TRIAL_FILE
+                metrics, error = last_reports.get(job["key"], ({}, None))
                 if path.is_file():
                     results.append(TrialResult(**json.loads(path.read_text(encoding="utf-8"))))
+                elif error is None and "validation_score" in metrics and "objective" not in metrics:
+                    results.append(self._stopped(job, metrics))
                 else:
                     results.append(
                         TrialResult(
@@ -206,3 +295,24 @@ class RayBackend(ComputeBackend):
 
                 ray.shutdown()
         return summary
+
+    def _stopped(self, job: dict[str, Any], metrics: dict[str, Any]) -> Any:
+        """A trial the scheduler stopped: its last validation score, and the partial run folder it left."""
+        from tradecore.compute.summary import TrialResult
+
+        folder = Path(job["folder"])
+        run_dirs = [p.parent for p in folder.glob(f"*/{CURVE_FILE}")]
+        scheduler = self.params.scheduler
+        return TrialResult(
+            key=job["key"],
+            index=job["index"],
+            overrides=job["overrides"],
+            folder=job["folder"],
+            run_dir=str(run_dirs[0]) if run_dirs else None,
+            status="stopped",
+            seconds=round(float(metrics.get("time_total_s") or 0.0), 3),
+            error=(
+                f"stopped early by the {scheduler.type} scheduler at {int(metrics.get('timesteps', 0)):,} steps "
+                f"(validation score {metrics.get('validation_score'):.4g})"
+            ),
+        )
