@@ -1,18 +1,34 @@
 """Baseline policies an agent is judged against: flat, buy-and-hold, random (several seeds), MA crossover.
 
-They act through the same env as the agent (same bars, fees, slippage, stops), in the env's action
-layout. Buy-and-hold and the crossover go long with the size closest to 1x equity and, when the
-manifest forces stop/take heads, the widest stop and take (the closest thing to "just hold").
+They act through the same env as the agent (same bars, fees, slippage, leverage), in the env's action
+layout. Buy-and-hold and the crossover go long with the size closest to 1x equity.
+
+When the manifest's action set forces stop-loss/take-profit heads (every action carries a stop), a
+"buy-and-hold" inside it would be stopped out and re-enter again and again -- 18 trades instead of one.
+The holding baselines (``HOLDING``) therefore run on a copy of the experiment with the stop/take heads
+switched off and everything else (bars, fees, slippage, sizes, leverage) unchanged: the classic
+benchmark, and the note in ``metrics.json`` (``baseline_notes``) and the report says so. Flat and
+random act in the agent's own action set.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 RANDOM_SEEDS = (0, 1, 2, 3, 4)
 MA_FAST, MA_SLOW = 20, 50
+#: baselines defined as holding a position until their own signal says otherwise (no stops)
+HOLDING = ("buy_and_hold", "ma_crossover")
+NO_STOPS_NOTE = (
+    "held without the stop-loss/take-profit the agent's action set forces (same bars, fees, slippage and size)"
+)
+FORCED_STOPS_NOTE = (
+    "uses the widest stop-loss/take-profit the action set forces, so it re-enters after each stop "
+    "(more trades than a plain hold)"
+)
 
 
 class LayoutPolicy:
@@ -114,3 +130,22 @@ def baseline_policies(experiment: Any, layout: Any) -> dict[str, Any]:
     for seed in RANDOM_SEEDS:
         out[f"random_{seed}"] = RandomPolicy(layout, seed)
     return out
+
+
+def forced_stops(experiment: Any) -> bool:
+    """Whether every action in the experiment's env carries a stop-loss or take-profit."""
+    actions = experiment.config.actions
+    return bool(actions.stop_loss_pct or actions.take_profit_pct)
+
+
+def without_stops(experiment: Any, split: str) -> tuple[Any, Any] | None:
+    """(experiment, env layout) with the stop/take heads off and all else equal; None when not possible."""
+    if not forced_stops(experiment) or not dataclasses.is_dataclass(experiment):
+        return None
+    actions = experiment.config.actions.model_copy(update={"stop_loss_pct": [], "take_profit_pct": []})
+    plain = dataclasses.replace(experiment, config=experiment.config.model_copy(update={"actions": actions}))
+    try:
+        layout = plain.make_env(split, random_start=False, episode_steps=None).layout
+    except Exception:  # noqa: BLE001 - e.g. no action head left at all: keep the forced stops (and say so)
+        return None
+    return plain, layout

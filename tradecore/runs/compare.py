@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from tradecore.runs.baselines import baseline_policies
+from tradecore.runs.baselines import (
+    FORCED_STOPS_NOTE,
+    HOLDING,
+    NO_STOPS_NOTE,
+    baseline_policies,
+    forced_stops,
+    without_stops,
+)
 from tradecore.runs.evaluate import Rollout, rollout
 from tradecore.runs.metrics import compute_metrics
 
@@ -31,13 +38,23 @@ def run_policies(
 ) -> dict[str, Rollout]:
     """Rollouts of the agent (when given) and every baseline over ``split``."""
     probe = experiment.make_env(split, random_start=False, episode_steps=None)
-    policies = dict(baseline_policies(experiment, probe.layout))
+    runs = {name: (experiment, policy, "") for name, policy in baseline_policies(experiment, probe.layout).items()}
+    if forced_stops(experiment):
+        plain = without_stops(experiment, split)
+        for name in HOLDING:
+            if name not in runs:
+                continue
+            if plain is None:
+                runs[name] = (experiment, runs[name][1], FORCED_STOPS_NOTE)
+            else:
+                runs[name] = (plain[0], baseline_policies(plain[0], plain[1])[name], NO_STOPS_NOTE)
     if agent is not None:
-        policies = {"agent": agent, **policies}
-    return {
-        name: rollout(experiment, split, policy, segments=segments, record=name == "agent", seed=seed)
-        for name, policy in policies.items()
-    }
+        runs = {"agent": (experiment, agent, ""), **runs}
+    out = {}
+    for name, (exp, policy, note) in runs.items():
+        out[name] = rollout(exp, split, policy, segments=segments, record=name == "agent", seed=seed)
+        out[name].note = note
+    return out
 
 
 def judge(rollouts: dict[str, Rollout], timeframe: str, *, split: str, seed: int = 0) -> dict[str, Any]:
@@ -72,6 +89,9 @@ def judge(rollouts: dict[str, Rollout], timeframe: str, *, split: str, seed: int
         "agent": metrics.get("agent"),
         "baselines": baselines,
     }
+    notes = {name: r.note for name, r in rollouts.items() if r.note}
+    if notes:
+        out["baseline_notes"] = notes
     if "agent" in metrics:
         out["verdict"] = verdict(metrics["agent"], baselines, split)
     return out
@@ -154,7 +174,7 @@ def summary_rows(metrics: dict[str, Any]) -> list[list[str]]:
         beaten = comparisons.get(name, {}).get("beat")
         rows.append(
             [
-                name,
+                name + ("*" if name in (metrics.get("baseline_notes") or {}) else ""),
                 _pct(m.get("total_return")),
                 _num(m.get("sharpe")),
                 _pct(m.get("max_drawdown")),
@@ -166,3 +186,8 @@ def summary_rows(metrics: dict[str, Any]) -> list[list[str]]:
 
 
 SUMMARY_HEADERS = ["policy", "return", "sharpe", "max_dd", "trades", "agent beat it"]
+
+
+def summary_notes(metrics: dict[str, Any]) -> list[str]:
+    """Footnotes of the summary table (marked ``*`` there): how a baseline's run differs from the agent's."""
+    return [f"* {name}: {note}" for name, note in (metrics.get("baseline_notes") or {}).items()]

@@ -43,6 +43,8 @@ class Rollout:
     reward: np.ndarray
     reward_terms: dict[str, np.ndarray] = field(default_factory=dict)
     segments: int = 1
+    #: how this policy's run differs from the agent's (e.g. a baseline held without forced stops)
+    note: str = ""
 
     @property
     def total_return(self) -> float:

@@ -63,7 +63,7 @@ def evaluate_run(
 ) -> dict[str, Any]:
     from tradecore.cli.table import render_table
     from tradecore.env.experiment import build_experiment
-    from tradecore.runs.compare import SUMMARY_HEADERS, judge, run_policies, save_rollouts, summary_rows
+    from tradecore.runs.compare import SUMMARY_HEADERS, judge, run_policies, save_rollouts, summary_notes, summary_rows
     from tradecore.runs.report import render_report
 
     root = runs_root or default_runs_root()
@@ -118,6 +118,8 @@ def evaluate_run(
     span = metrics["range"]
     echo(f"{split}: {metrics['bars']:,} bars, {span['first']} to {span['last']}")
     echo(render_table(SUMMARY_HEADERS, summary_rows(metrics)))
+    for note in summary_notes(metrics):
+        echo(note)
     echo(metrics["verdict"]["summary"])
     echo(f"report: {report}")
     return {"path": str(out_dir), "metrics": metrics}

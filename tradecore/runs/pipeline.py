@@ -302,7 +302,7 @@ def _interrupted(state: RunState, stage: str, echo: Callable[[str], None]) -> No
 
 def _print_summary(state: RunState, echo: Callable[[str], None]) -> None:
     from tradecore.cli.table import render_table
-    from tradecore.runs.compare import SUMMARY_HEADERS, summary_rows
+    from tradecore.runs.compare import SUMMARY_HEADERS, summary_notes, summary_rows
 
     metrics = state.outputs.get("metrics")
     if not metrics:
@@ -311,6 +311,8 @@ def _print_summary(state: RunState, echo: Callable[[str], None]) -> None:
     span = metrics["range"]
     echo(f"{metrics['split']} split: {metrics['bars']:,} bars, {span['first']} to {span['last']}")
     echo(render_table(SUMMARY_HEADERS, summary_rows(metrics)))
+    for note in summary_notes(metrics):
+        echo(note)
     if metrics.get("verdict"):
         echo(metrics["verdict"]["summary"])
     echo(f"report: {state.run_dir / rf.REPORT_FILE}")

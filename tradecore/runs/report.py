@@ -233,7 +233,8 @@ def plot_reward_terms(agent: dict[str, np.ndarray]) -> bytes | None:
 
 def _table(metrics: dict[str, Any]) -> str:
     policies = {"agent": metrics.get("agent") or {}, **(metrics.get("baselines") or {})}
-    head = "".join(f"<th>{html.escape(p)}</th>" for p in policies)
+    notes = metrics.get("baseline_notes") or {}
+    head = "".join(f"<th>{html.escape(p)}{'*' if p in notes else ''}</th>" for p in policies)
     rows = []
     for key, label, kind in TABLE_ROWS:
         cells = "".join(f"<td>{fmt(m.get(key), kind)}</td>" for m in policies.values())
@@ -255,7 +256,7 @@ STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em aut
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th:first-child{text-align:left}.verdict{padding:.7em 1em;border-radius:6px;background:#f4f4f4}
 .bad{background:#fde8e8}.good{background:#e6f6e6}img{max-width:100%}pre{background:#f6f6f6;padding:1em;overflow:auto;
-font-size:12px}"""
+font-size:12px}.notes{font-size:13px;color:#555}"""
 
 
 def render_report(
@@ -310,6 +311,10 @@ def render_report(
             "with the same fees and slippage for every policy. Annualised for a 24/7 market.</p>"
         )
         parts.append(_table(metrics))
+        notes = metrics.get("baseline_notes") or {}
+        if notes:
+            items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in notes.items())
+            parts.append(f"<ul class='notes'>{items}</ul>")
     elif not partial_note:
         parts.append("<p>No evaluation metrics in this run folder.</p>")
     parts.extend(sections)
