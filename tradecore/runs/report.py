@@ -130,6 +130,20 @@ def _figure(height: float, rows: int = 1, **kwargs: Any) -> tuple[Any, Any]:
     return fig, axes
 
 
+def _log_scale_if_wide(ax: Any, *series: np.ndarray) -> None:
+    """Log y-axis when positive values span more than two orders of magnitude (a linear one shows a flat line).
+
+    A ruined (zero) equity is clipped to the bottom of the axis rather than dropped.
+    """
+    positive = [y[y > 0] for y in series]
+    positive = [y for y in positive if len(y)]
+    if not positive:
+        return
+    low, high = min(float(y.min()) for y in positive), max(float(y.max()) for y in positive)
+    if high / low > 100:
+        ax.set_yscale("log", nonpositive="clip")
+
+
 def _figure_png(fig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=PNG_DPI)
@@ -138,10 +152,12 @@ def _figure_png(fig: Any) -> bytes:
 
 def plot_equity(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
     fig, ax = _figure(4.2)
+    drawn = []
     for policy, arrays in rollouts.items():
         if "equity" not in arrays:
             continue
         x, y = minmax_line(arrays["equity"] / arrays["equity"][0])
+        drawn.append(y)
         agent = policy == "agent"
         ax.plot(
             x,
@@ -152,6 +168,7 @@ def plot_equity(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
             color="black" if agent else None,
             zorder=3 if agent else 2,
         )
+    _log_scale_if_wide(ax, *drawn)
     ax.set_title("Equity on the evaluation bars (1.0 = initial)")
     ax.set_xlabel("bar")
     ax.grid(alpha=0.3)
@@ -177,6 +194,7 @@ def plot_position(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
     fig, (top, bottom) = _figure(5, rows=2, sharex=True, height_ratios=[2, 1])
     x, price = minmax_line(agent["price"])
     top.plot(x, price, color="tab:blue", linewidth=0.9)
+    _log_scale_if_wide(top, price)
     top.set_title("Price and the agent's exposure")
     top.grid(alpha=0.3)
     x, low, high = envelope(agent["exposure"])
