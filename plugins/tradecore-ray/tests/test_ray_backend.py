@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -102,7 +101,6 @@ def test_asha_stops_bad_trials_early_on_validation_scores_reported_during_traini
         )
     )
     env = {**os.environ, "TRADECORE_LAKE": str(tmp_path / "lake"), "RAY_USAGE_STATS_ENABLED": "0"}
-    started = time.monotonic()
     out = subprocess.run(
         [sys.executable, "-m", "tradecore", "--plugins-dir", str(DROPIN), "sweep", str(path)]
         + ["--runs-dir", str(tmp_path / "runs"), "--json"],
@@ -126,4 +124,18 @@ def test_asha_stops_bad_trials_early_on_validation_scores_reported_during_traini
             assert "stopped early by the asha scheduler at 100 steps" in trial["error"]
     assert summary["counts"]["stopped"] >= 2 and summary["best"]["trial"] in ("t000", "t001")
     assert _processes_mentioning(str(tmp_path / "runs")) == []  # stopped trials left no child run behind
-    assert time.monotonic() - started < 60
+
+
+def test_curve_tail_reads_only_complete_new_rows_of_training_csv(tmp_path):
+    from tradecore_ray.backend import CurveTail
+
+    tail = CurveTail(tmp_path)
+    assert tail.rows() == []  # no run folder yet
+    curve = tmp_path / "20260101T000000Z-run" / "training.csv"
+    curve.parent.mkdir()
+    curve.write_text("timesteps,validation_score,train_episode_return,best\n128,-0.15,nan,1\n256,0.02")
+    assert [(r["timesteps"], r["validation_score"]) for r in tail.rows()] == [(128.0, -0.15)]
+    with curve.open("a") as fh:
+        fh.write("5,nan,1\n384,0.04,nan,0\n")  # the half-written row is completed, then a new one
+    assert [(r["timesteps"], r["validation_score"]) for r in tail.rows()] == [(256.0, 0.025), (384.0, 0.04)]
+    assert tail.rows() == []
