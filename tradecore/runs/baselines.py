@@ -23,7 +23,7 @@ MA_FAST, MA_SLOW = 20, 50
 #: baselines defined as holding a position until their own signal says otherwise (no stops)
 HOLDING = ("buy_and_hold", "ma_crossover")
 NO_STOPS_NOTE = (
-    "held without the stop-loss/take-profit the agent's action set forces (same bars, fees, slippage and size)"
+    "runs without the stop-loss/take-profit the agent's action set forces (same bars, fees, slippage and size)"
 )
 FORCED_STOPS_NOTE = (
     "uses the widest stop-loss/take-profit the action set forces, so it re-enters after each stop "
