@@ -7,7 +7,8 @@ PIP="${PYTHON:-python3} -m pip"
 $PIP install --quiet "torch==2.13.0"
 args=(-e ".[test]")
 for plugin in plugins/*/; do
-  [ -f "$plugin/pyproject.toml" ] && args+=(-e "$plugin")
+  # with each plugin's own test extra (pip only warns for a plugin that has none)
+  [ -f "$plugin/pyproject.toml" ] && args+=(-e "${plugin%/}[test]")
 done
 $PIP install --quiet "${args[@]}" "torch==2.13.0"
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
