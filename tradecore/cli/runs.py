@@ -71,7 +71,7 @@ def show(run: str, runs_dir: str | None, as_json: bool) -> None:
     """Show one run: record, data, trainer result and test metrics."""
     from tradecore.cli.table import render_table
     from tradecore.runs import folder as rf
-    from tradecore.runs.compare import SUMMARY_HEADERS, summary_rows
+    from tradecore.runs.compare import SUMMARY_HEADERS, summary_notes, summary_rows
 
     run_dir = rf.resolve_run_dir(run, _root(runs_dir))
     rf.require_files(run_dir)
@@ -93,6 +93,8 @@ def show(run: str, runs_dir: str | None, as_json: bool) -> None:
         click.echo(f"  [{stage['stage']}] {stage['status']} {stage['seconds']:.1f}s {stage.get('detail', '')}")
     if metrics:
         click.echo(render_table(SUMMARY_HEADERS, summary_rows(metrics)))
+        for line in summary_notes(metrics):
+            click.echo(line)
         if metrics.get("verdict"):
             click.echo(metrics["verdict"]["summary"])
     if (run_dir / rf.REPORT_FILE).is_file():
