@@ -12,48 +12,54 @@ from typing import TYPE_CHECKING
 from tradecore.timeframes import timeframe_ms
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
+
+
+def candles_from_arrays(time_ms: np.ndarray, price: np.ndarray, volume: np.ndarray, step: int) -> pl.DataFrame:
+    """Epoch-aligned candles (``time`` as Int64 epoch ms) from trades sorted by time, in trade order.
+
+    numpy's ``reduceat`` sums each bucket in one fixed order, so the same trades always give the same
+    bytes (a threaded group-by may add floats in a different order from run to run).
+    """
+    import numpy as np
+    import polars as pl
+
+    n = time_ms.size
+    bucket = time_ms - time_ms % step
+    starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1]))) if n else np.empty(0, np.int64)
+    ends = np.append(starts[1:], n) - 1 if n else starts
+    return pl.DataFrame(
+        {
+            "time": bucket[starts].astype(np.int64),
+            "open": price[starts],
+            "high": np.maximum.reduceat(price, starts) if n else price[:0],
+            "low": np.minimum.reduceat(price, starts) if n else price[:0],
+            "close": price[ends],
+            "volume": np.add.reduceat(volume, starts) if n else volume[:0],
+            "trades": np.diff(np.append(starts, n)).astype(np.int64),
+        }
+    )
 
 
 def trades_to_candles(trades: pl.DataFrame, timeframe: str, *, time_unit: str = "ms") -> pl.DataFrame:
     """Candles (time Datetime(ms, UTC), open, high, low, close, volume, trades) from trades with
     ``time`` (epoch ``time_unit``: ms or s), ``price`` and ``volume`` (or ``amount``), in trade order.
     """
+    import numpy as np
     import polars as pl
 
     step = timeframe_ms(timeframe)
-    volume = "volume" if "volume" in trades.columns else "amount"
     scale = {"ms": 1, "s": 1000}[time_unit]
-    time_ms = pl.col("time").cast(pl.Int64) * scale if scale != 1 else pl.col("time").cast(pl.Int64)
-    if trades.height and trades.schema["time"].is_float():
-        time_ms = (pl.col("time") * scale).floor().cast(pl.Int64)
-    bucketed = trades.lazy().select(
-        (time_ms - time_ms % step).alias("bucket"),
-        pl.col("price").cast(pl.Float64),
-        pl.col(volume).cast(pl.Float64).alias("volume"),
-    )
-    candles = (
-        bucketed.group_by("bucket", maintain_order=True)
-        .agg(
-            pl.col("price").first().alias("open"),
-            pl.col("price").max().alias("high"),
-            pl.col("price").min().alias("low"),
-            pl.col("price").last().alias("close"),
-            pl.col("volume").sum().alias("volume"),
-            pl.len().cast(pl.Int64).alias("trades"),
-        )
-        .sort("bucket")
-        .select(
-            pl.col("bucket").cast(pl.Datetime("ms", "UTC")).alias("time"),
-            "open",
-            "high",
-            "low",
-            "close",
-            "volume",
-            "trades",
-        )
-    )
-    return candles.collect()
+    raw = trades["time"].to_numpy()
+    time_ms = np.floor(raw * scale).astype(np.int64) if raw.dtype.kind == "f" else raw.astype(np.int64) * scale
+    price = trades["price"].cast(pl.Float64).to_numpy()
+    volume = trades["volume" if "volume" in trades.columns else "amount"].cast(pl.Float64).to_numpy()
+    if time_ms.size > 1 and (np.diff(time_ms) < 0).any():
+        order = np.argsort(time_ms - time_ms % step, kind="stable")  # keeps trade order inside a bucket
+        time_ms, price, volume = time_ms[order], price[order], volume[order]
+    candles = candles_from_arrays(time_ms, price, volume, step)
+    return candles.with_columns(pl.col("time").cast(pl.Datetime("ms", "UTC")))
 
 
 class CandleBuilder:

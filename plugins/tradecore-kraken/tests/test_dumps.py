@@ -106,9 +106,8 @@ def test_misnamed_file_is_refused(tmp_path):
 @needs_shared
 @pytest.mark.shared
 def test_trades_csv_rebuild_keeps_every_identical_trade():
-    from tradecore_kraken.trades_backfill import candles_from_trades
-
     from tradecore.data.kraken_csv import read_trades
+    from tradecore.data.trades import candles_from_arrays as candles_from_trades
 
     for rel, rows in (("trades/full_history/BCHEUR.csv", 148), ("trades/incremental_q2/BCHEUR.csv", 486)):
         trades = read_trades(SHARED_KRAKEN / rel)

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tradecore.data.trades import candles_from_arrays
 from tradecore.timeframes import timeframe_ms
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from tradecore.data.lake import Lake
     from tradecore_kraken.kraken_api import KrakenApi
 
@@ -74,34 +73,6 @@ def window_ms_for(timeframe: str) -> int:
     return step * max(1, -(-DAY_MS // step))
 
 
-def candles_from_trades(time_ms: np.ndarray, price: np.ndarray, volume: np.ndarray, step: int) -> pl.DataFrame:
-    """Epoch-aligned candles from time-sorted trades, in Kraken's trade order.
-
-    numpy's reduceat sums each bucket in one fixed order, so the same trades always give the same
-    bytes (a threaded group-by may add floats in a different order from run to run).
-    """
-    import polars as pl
-
-    n = time_ms.size
-    bucket = time_ms - time_ms % step
-    if n == 0:
-        starts = np.empty(0, np.int64)
-    else:
-        starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
-    ends = np.append(starts[1:], n) - 1 if n else starts
-    return pl.DataFrame(
-        {
-            "time": bucket[starts].astype(np.int64),
-            "open": price[starts],
-            "high": np.maximum.reduceat(price, starts) if n else price[:0],
-            "low": np.minimum.reduceat(price, starts) if n else price[:0],
-            "close": price[ends],
-            "volume": np.add.reduceat(volume, starts) if n else volume[:0],
-            "trades": np.diff(np.append(starts, n)).astype(np.int64),
-        }
-    )
-
-
 def backfill_trades(
     api: KrakenApi,
     lake: Lake,
@@ -141,7 +112,7 @@ def backfill_trades(
         p = np.concatenate(prices) if prices else np.empty(0)
         v = np.concatenate(volumes) if volumes else np.empty(0)
         cut = int(np.searchsorted(t, boundary, side="left"))
-        candles = candles_from_trades(t[:cut], p[:cut], v[:cut], step)
+        candles = candles_from_arrays(t[:cut], p[:cut], v[:cut], step)
         lake.replace_window(exchange, symbol, timeframe, state.window_start, boundary, candles, ORIGIN)
         # the next window's trades may already sit in earlier pages: resume from the first such page
         resume_since = next((c for c, newest in pages if newest >= boundary), since)
