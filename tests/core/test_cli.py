@@ -113,6 +113,19 @@ def test_bad_manifests_give_one_line_errors(tmp_path, content, message):
     assert message in result.output and "Traceback" not in result.output
 
 
+def test_validate_checks_sweep_paths(tmp_path):
+    manifest = {
+        "version": 1,
+        "source": {"type": "synthetic"},
+        "sweep": {"parameters": {"env.fee_bsp": {"values": [10, 26]}}},
+    }
+    result = invoke("validate", write(tmp_path, manifest))
+    assert result.exit_code == 1 and "did you mean env.fee_bps?" in result.output, result.output
+    manifest["sweep"] = {"parameters": {"env.fee_bps": {"values": [10, 26]}, "seed": {"values": [1, 2, 3]}}}
+    result = invoke("validate", write(tmp_path, manifest))
+    assert result.exit_code == 0 and "sweep of 6 runs" in result.output, result.output
+
+
 def test_missing_manifest_file():
     result = invoke("validate", "does/not/exist.json")
     assert result.exit_code == 1

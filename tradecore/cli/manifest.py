@@ -20,10 +20,17 @@ DEFAULT_SCHEMA_PATH = Path("configs/schema/manifest.schema.json")
 def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
     """Check MANIFEST: the envelope, then every component's params. Exit 0 when valid."""
     from tradecore.errors import ManifestError
+    from tradecore.manifest import read_manifest_file
 
     runtime = get_runtime(ctx)
+    sweep_runs = None
     try:
-        resolved = runtime.resolve(manifest)
+        data = read_manifest_file(manifest)
+        resolved = runtime.resolve(data)
+        if resolved.manifest.sweep is not None:  # sweep paths and every trial's values, too
+            from tradecore.compute.sweep import plan_sweep
+
+            sweep_runs = len(plan_sweep(data, runtime.registry).trials)
     except ManifestError as exc:
         if as_json:
             click.echo(json.dumps({"valid": False, "errors": [i.as_dict() for i in exc.issues]}, indent=2, default=str))
@@ -33,7 +40,9 @@ def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
             click.echo(f"{manifest}: {len(exc.issues)} error(s)", err=True)
         sys.exit(1)
     if as_json:
-        click.echo(json.dumps({"valid": True, "resolved": resolved.as_dict()}, indent=2, default=str))
+        click.echo(
+            json.dumps({"valid": True, "sweep_runs": sweep_runs, "resolved": resolved.as_dict()}, indent=2, default=str)
+        )
         return
     parts = [
         f"source {resolved.source.spec.name}",
@@ -42,6 +51,8 @@ def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
         f"trainer {resolved.trainer.spec.name if resolved.trainer else '-'}",
         f"backend {resolved.backend.spec.name}",
     ]
+    if sweep_runs is not None:
+        parts.append(f"sweep of {sweep_runs} runs")
     click.echo(f"ok: {manifest} is valid ({', '.join(parts)})")
 
 
