@@ -20,13 +20,13 @@ DEFAULT_SCHEMA_PATH = Path("configs/schema/manifest.schema.json")
 def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
     """Check MANIFEST: the envelope, then every component's params. Exit 0 when valid."""
     from tradecore.errors import ManifestError
-    from tradecore.manifest import read_manifest_file
+    from tradecore.manifest import read_manifest_file, resolve
 
     runtime = get_runtime(ctx)
     sweep_runs = None
     try:
         data = read_manifest_file(manifest)
-        resolved = runtime.resolve(data)
+        resolved = resolve(data, runtime.registry)
         if resolved.manifest.sweep is not None:  # sweep paths and every trial's values, too
             from tradecore.compute.sweep import plan_sweep
 
