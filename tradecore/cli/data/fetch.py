@@ -1,0 +1,232 @@
+"""``tradecore data fetch`` (plans and resumable jobs for any fetching source) and ``data groups``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from tradecore.cli import get_runtime
+from tradecore.cli.data import data
+from tradecore.cli.data.options import emit, json_option, lake_options, open_lake, parse_range, split_values
+
+
+def _build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    from tradecore.interfaces import FetchingSource
+    from tradecore.registry import LookupFailure
+
+    try:
+        provided = get_runtime(ctx).component("sources", source)
+    except LookupFailure as exc:
+        hint = f"; {exc.hint}" if exc.hint else ""
+        raise click.BadParameter(f"{exc.message}{hint}", param_hint="--source") from None
+    spec = provided.spec
+    fields = spec.params_model.model_fields
+    if "end" in params and "end" not in fields and "bars" in fields and "start" in params:
+        from tradecore.data.lake import to_ms
+        from tradecore.timeframes import timeframe_ms
+
+        step = timeframe_ms(params.get("timeframe") or fields["timeframe"].default)
+        params["bars"] = max(1, (to_ms(params.pop("end")) - to_ms(params["start"])) // step)
+    params = {k: v for k, v in params.items() if k in fields or k not in ("end", "lake")}
+    try:
+        model = spec.params_model.model_validate(params)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "params"
+        raise click.BadParameter(f"{where}: {err['msg']} (source {source!r})", param_hint="--param") from None
+    if spec.factory == "tradecore.data.synthetic:SyntheticSource":
+        from tradecore.data.synthetic_fetch import synthetic_fetcher
+
+        return synthetic_fetcher(model), model
+    unit = spec.build(model)
+    if not isinstance(unit, FetchingSource):
+        raise click.ClickException(
+            f"source {source!r} cannot fetch into the lake (it is not a FetchingSource); "
+            "use a source such as kraken, ccxt or synthetic"
+        )
+    return unit, model
+
+
+def _run_unit(unit: Any, lake: Any, jobs: Any, job: Any, label: str, quiet: bool) -> dict[str, Any]:
+    from tradecore.data.fetching import Progress
+    from tradecore.timeframes import timeframe_ms
+
+    steps = unit.plan(lake)
+    start = min((s.start_ms for s in steps), default=0)
+    end = max((s.end_ms for s in steps), default=start + 1)
+    step_ms = timeframe_ms(getattr(unit, "timeframe", None) or job.request.get("params", {}).get("timeframe", "1m"))
+    jobs.update(job.id, status="running", error=None)
+    progress = Progress(start, end, label, enabled=None if not quiet else False, step_ms=step_ms)
+    try:
+        result = unit.fetch(lake, jobs, job, progress)
+    except KeyboardInterrupt:
+        jobs.update(job.id, status="interrupted", message="interrupted by the user")
+        progress.close()
+        raise
+    except Exception as exc:
+        from tradecore.plugins import one_line
+
+        jobs.update(job.id, status="failed", error=one_line(exc))
+        progress.close()
+        raise
+    progress.close()
+    counts = {**job.counts, **jobs.get(job.id).counts, **result.counts, "rows": result.rows}
+    done = jobs.update(job.id, status="done", progress=1.0, counts=counts, message=f"stored {result.rows:,} candles")
+    return {"job": done.id, "unit": label, **result.as_dict()}
+
+
+@data.command()
+@click.option("--source", "source", default=None, help="Source component (kraken, ccxt, synthetic, ...).")
+@click.option("--pair", "pairs", multiple=True, help="ccxt symbols, comma-separated or repeated.")
+@click.option("--timeframe", "timeframes", multiple=True, help="Timeframes, comma-separated or repeated.")
+@click.option("--group", "group_names", multiple=True, help="Named pair group(s) from the user config.")
+@click.option("--start", default=None, help="First candle (UTC date or datetime).")
+@click.option("--end", default=None, help="End of the range, exclusive.")
+@click.option("--param", "extra", multiple=True, metavar="KEY=VALUE", help="Extra source params (JSON values).")
+@click.option("--dry-run", is_flag=True, help="Print the plan per pair and timeframe; write nothing.")
+@click.option("--resume", "resume_id", type=int, default=None, metavar="JOB_ID", help="Resume an interrupted job.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@lake_options
+@json_option
+@click.pass_context
+def fetch(
+    ctx: click.Context,
+    source: str | None,
+    pairs: tuple[str, ...],
+    timeframes: tuple[str, ...],
+    group_names: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    extra: tuple[str, ...],
+    dry_run: bool,
+    resume_id: int | None,
+    quiet: bool,
+    lake_dir: str | None,
+    manifest_path: str | None,
+    as_json: bool,
+) -> None:
+    """Fetch candles for every (pair, timeframe) through a source component, as resumable jobs.
+
+    \b
+    tradecore data fetch --source kraken --pair BTC/USD,ETH/USD --timeframe 1h,1m --start 2024-01-01 --dry-run
+    tradecore data fetch --source synthetic --pair SYN/USD --timeframe 1h --start 2024-01-01 --end 2024-03-01
+    tradecore data fetch --resume 12
+    """
+    from tradecore.data.jobs import JobStore
+
+    lake = open_lake(lake_dir, manifest_path)
+    jobs = JobStore(lake.root)
+    if resume_id is not None:
+        job = jobs.get(resume_id)
+        if job.status == "done":
+            raise click.ClickException(f"job {job.id} is already done; start a new fetch for more data")
+        request = job.request
+        unit, _ = _build_unit(ctx, request["source"], request["params"])
+        outcome = _run_unit(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet or as_json)
+        emit(outcome) if as_json else click.echo(_fetch_line(outcome))
+        return
+    if not source:
+        raise click.UsageError("give --source (e.g. kraken, synthetic) or --resume JOB_ID")
+    from tradecore.data.groups import group
+
+    pair_list = split_values(pairs)
+    tf_list = split_values(timeframes)
+    for name in group_names:
+        g = group(name)
+        pair_list += [p for p in g["pairs"] if p not in pair_list]
+        tf_list += [t for t in g["timeframes"] if t not in tf_list]
+    if not pair_list:
+        raise click.UsageError("give --pair BTC/USD[,ETH/USD] or --group NAME")
+    parse_range(start, end)
+    extra_params: dict[str, Any] = {}
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--param")
+        try:
+            extra_params[key] = json.loads(value)
+        except ValueError:
+            extra_params[key] = value
+    units = []
+    for pair in pair_list:
+        for tf in tf_list or [None]:
+            params = dict(extra_params, symbol=pair)
+            if tf:
+                params["timeframe"] = tf
+            if start:
+                params["start"] = start
+            if end:
+                params["end"] = end
+            params["lake"] = str(lake.root)
+            unit, model = _build_unit(ctx, source, params)
+            label = f"{source} {pair} {model.timeframe if hasattr(model, 'timeframe') else tf}"
+            units.append((label, unit, model))
+    if dry_run:
+        plans = [{"unit": label, "steps": [s.as_dict() for s in unit.plan(lake)]} for label, unit, _ in units]
+        if as_json:
+            emit(plans)
+            return
+        from tradecore.cli.table import render_table
+
+        rows = [(p["unit"], s["method"], s["start"], s["end"], s["detail"]) for p in plans for s in p["steps"]]
+        click.echo(render_table(["unit", "method", "from", "to", "detail"], rows))
+        return
+    outcomes = []
+    for label, unit, model in units:
+        job = jobs.create(
+            "fetch", {"source": source, "label": label, "params": model.model_dump(mode="json", exclude_none=True)}
+        )
+        outcome = _run_unit(unit, lake, jobs, job, label, quiet or as_json)
+        outcomes.append(outcome)
+        if not as_json:
+            click.echo(_fetch_line(outcome))
+    if as_json:
+        emit(outcomes)
+
+
+def _fetch_line(outcome: dict[str, Any]) -> str:
+    return (
+        f"job {outcome['job']}: {outcome['unit']}: {outcome['rows']:,} candles stored "
+        f"({outcome['first']} .. {outcome['last']})"
+    )
+
+
+# ---------------------------------------------------------------- list, coverage
+
+
+@data.command("groups")
+@click.option("--set", "set_name", default=None, metavar="NAME", help="Create or replace a group.")
+@click.option("--pairs", default=None, help="With --set: comma-separated ccxt symbols.")
+@click.option("--timeframes", default=None, help="With --set: default timeframes for the group.")
+@json_option
+def groups_cmd(set_name: str | None, pairs: str | None, timeframes: str | None, as_json: bool) -> None:
+    """Named pair groups kept in the user config (TRADECORE_CONFIG or the user config folder)."""
+    from tradecore.data.groups import config_path, groups, set_group
+
+    if set_name:
+        if not pairs:
+            raise click.BadParameter("give --pairs BTC/USD,ETH/USD", param_hint="--pairs")
+        path = set_group(set_name, split_values((pairs,)), split_values((timeframes,)) if timeframes else None)
+        click.echo(f"group {set_name!r} saved in {path}")
+        return
+    known = groups()
+    if as_json:
+        emit(known)
+        return
+    if not known:
+        click.echo(
+            f"no groups in {config_path()}; add one with `tradecore data groups --set majors --pairs BTC/USD,ETH/USD`"
+        )
+        return
+    from tradecore.cli.table import render_table
+
+    click.echo(
+        render_table(
+            ["group", "pairs", "timeframes"],
+            [(n, ", ".join(g["pairs"]), ", ".join(g["timeframes"])) for n, g in known.items()],
+        )
+    )

@@ -1,0 +1,297 @@
+"""``tradecore data list|coverage|gaps|validate|slices``: what the lake holds and how good it is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from tradecore.cli.data import data
+from tradecore.cli.data.options import (
+    emit,
+    json_option,
+    lake_options,
+    open_lake,
+    parse_range,
+    pick_series,
+    series_options,
+)
+
+
+@data.command("list")
+@lake_options
+@json_option
+def list_(lake_dir: str | None, manifest_path: str | None, as_json: bool) -> None:
+    """Every stored series: exchange, pair, timeframe, first and last candle, rows."""
+    from tradecore.data.coverage import lake_coverage
+
+    cov = lake_coverage(open_lake(lake_dir, manifest_path))
+    if as_json:
+        emit([{k: c.as_dict()[k] for k in ("exchange", "pair", "timeframe", "first", "last", "rows")} for c in cov])
+        return
+    from tradecore.cli.table import render_table
+
+    click.echo(
+        render_table(
+            ["exchange", "pair", "timeframe", "from", "to", "candles"],
+            [(c.exchange, c.pair, c.timeframe, c.as_dict()["first"], c.as_dict()["last"], f"{c.rows:,}") for c in cov],
+        )
+        if cov
+        else "the lake is empty"
+    )
+
+
+@data.command()
+@series_options
+@lake_options
+@json_option
+def coverage(
+    exchange: str | None,
+    pair: str | None,
+    timeframe: str | None,
+    lake_dir: str | None,
+    manifest_path: str | None,
+    as_json: bool,
+) -> None:
+    """Per series: stored ranges, rows, expected slots, percent, holes, last update and source mix
+    (from Parquet footers; no data is read)."""
+    from tradecore.data.coverage import lake_coverage
+
+    cov = lake_coverage(open_lake(lake_dir, manifest_path), exchange, pair, timeframe)
+    if as_json:
+        emit([c.as_dict() for c in cov])
+        return
+    if not cov:
+        click.echo("no stored series match")
+        return
+    from tradecore.cli.table import render_table
+
+    rows = []
+    for c in cov:
+        d = c.as_dict()
+        mix = ", ".join(f"{k} {v / max(c.rows, 1):.0%}" for k, v in sorted(c.origins.items(), key=lambda x: -x[1]))
+        rows.append(
+            (
+                c.exchange,
+                c.pair,
+                c.timeframe,
+                d["first"],
+                d["last"],
+                f"{c.rows:,}",
+                f"{c.expected:,}",
+                f"{c.percent:.1f}%",
+                f"{c.holes:,}",
+                len(c.ranges),
+                d["updated"][:16].replace("T", " "),
+                mix,
+            )
+        )
+    click.echo(
+        render_table(
+            [
+                "exchange",
+                "pair",
+                "tf",
+                "from",
+                "to",
+                "rows",
+                "expected",
+                "cover",
+                "holes",
+                "ranges",
+                "updated",
+                "sources",
+            ],
+            rows,
+        )
+    )
+
+
+# ---------------------------------------------------------------- gaps, validate, slices
+
+
+@data.command()
+@series_options
+@click.option("--start", default=None, help="Also report never-fetched slots from this time.")
+@click.option("--end", default=None, help="... up to this time (exclusive).")
+@click.option("--kind", type=click.Choice(["all", "missing", "no_trades"]), default="all", show_default=True)
+@click.option("--limit", type=int, default=30, show_default=True, help="Rows to print (table only).")
+@lake_options
+@json_option
+def gaps(
+    exchange: str | None,
+    pair: str | None,
+    timeframe: str | None,
+    start: str | None,
+    end: str | None,
+    kind: str,
+    limit: int,
+    lake_dir: str | None,
+    manifest_path: str | None,
+    as_json: bool,
+) -> None:
+    """Missing slots as ranges: "no_trades" (nobody traded) vs "missing" (a hole to fill, and how)."""
+    from tradecore.data.gaps import lake_gap_report, summary_line
+
+    lake = open_lake(lake_dir, manifest_path)
+    key = pick_series(lake, exchange, pair, timeframe)
+    parse_range(start, end)
+    report = lake_gap_report(lake, *key, start, end)
+    if kind != "all":
+        report.gaps = [g for g in report.gaps if g.kind == kind]
+    if as_json:
+        emit(report.as_dict())
+        return
+    from tradecore.cli.table import render_table
+
+    click.echo(summary_line(report))
+    rows = []
+    for g in report.gaps[:limit]:
+        how = "-"
+        if g.fill:
+            choice = g.fill.get("recommended")
+            how = f"{choice}: {g.fill[choice].get('detail')}" if choice else "cannot be filled from this exchange"
+        rows.append(
+            (
+                g.as_dict()["start"],
+                g.as_dict()["end"],
+                g.slots,
+                g.kind,
+                f"{g.p_empty:.1e}" if g.p_empty is not None else "-",
+                how,
+            )
+        )
+    if rows:
+        click.echo(render_table(["from", "to", "slots", "kind", "p_empty", "fill"], rows))
+    if len(report.gaps) > limit:
+        click.echo(f"... {len(report.gaps) - limit:,} more (use --limit or --json)")
+
+
+@data.command()
+@series_options
+@click.option(
+    "--file",
+    "file_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Check a Kraken OHLCVT CSV instead of the lake (timeframe from its name).",
+)
+@click.option("--start", default=None)
+@click.option("--end", default=None)
+@lake_options
+@json_option
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    exchange: str | None,
+    pair: str | None,
+    timeframe: str | None,
+    file_path: str | None,
+    start: str | None,
+    end: str | None,
+    lake_dir: str | None,
+    manifest_path: str | None,
+    as_json: bool,
+) -> None:
+    """Quality checks: OHLC consistency, volume, duplicates, off-grid and non-monotonic times, outlier returns.
+    Exits with status 1 when an error-level check fails."""
+    from tradecore.data.qc import check_candles
+
+    if file_path:
+        import polars as pl
+
+        from tradecore.data.kraken_csv import parse_ohlcvt_name
+
+        tf = timeframe or parse_ohlcvt_name(file_path)[1]
+        frame = (
+            pl.read_csv(
+                file_path,
+                has_header=False,
+                new_columns=["time", "open", "high", "low", "close", "volume", "trades"],
+                schema_overrides={"time": pl.Int64},
+            )
+            if Path(file_path).is_file()
+            else None
+        )
+        if frame is None:
+            raise click.BadParameter(f"{file_path}: no such file", param_hint="--file")
+        frame = frame.with_columns(pl.col("time") * 1000)
+        report = check_candles(frame, tf, label=file_path)
+    else:
+        lake = open_lake(lake_dir, manifest_path)
+        key = pick_series(lake, exchange, pair, timeframe)
+        parse_range(start, end)
+        report = check_candles(lake.read(*key, start, end), key[2], label=" ".join(key))
+    emit(report.as_dict()) if as_json else click.echo(report.render())
+    if not report.ok:
+        ctx.exit(1)
+
+
+@data.command()
+@series_options
+@click.option("--start", default=None)
+@click.option("--end", default=None)
+@click.option("--min-bars", type=int, default=1000, show_default=True, help="Shortest slice, in candles.")
+@click.option(
+    "--max-gap",
+    "max_gap",
+    type=int,
+    default=60,
+    show_default=True,
+    help="A hole longer than this many bars ends a slice.",
+)
+@click.option("--min-coverage", type=float, default=0.95, show_default=True, help="Fraction of slots filled.")
+@click.option("--keep-missing", is_flag=True, help="Do not split at holes classified as missing data.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the manifest here.")
+@lake_options
+@json_option
+def slices(
+    exchange: str | None,
+    pair: str | None,
+    timeframe: str | None,
+    start: str | None,
+    end: str | None,
+    min_bars: int,
+    max_gap: int,
+    min_coverage: float,
+    keep_missing: bool,
+    output: str | None,
+    lake_dir: str | None,
+    manifest_path: str | None,
+    as_json: bool,
+) -> None:
+    """Contiguous windows meeting quality thresholds, as a small slices manifest for the environment."""
+    from tradecore.data.slices import SliceRules, slices_manifest
+
+    if min_bars < 1 or max_gap < 0 or not 0 < min_coverage <= 1:
+        raise click.BadParameter("use --min-bars >= 1, --max-gap >= 0 and 0 < --min-coverage <= 1")
+    lake = open_lake(lake_dir, manifest_path)
+    key = pick_series(lake, exchange, pair, timeframe)
+    parse_range(start, end)
+    frame = lake.scan(*key, start, end).select("time", "trades", "origin").collect()
+    doc = slices_manifest(frame, *key, SliceRules(min_bars, max_gap, min_coverage, not keep_missing), str(lake.root))
+    if output:
+        Path(output).write_text(json.dumps(doc, indent=2) + "\n")
+    if as_json:
+        emit(doc)
+        return
+    from tradecore.cli.table import render_table
+
+    click.echo(
+        f"{len(doc['slices'])} slices, {doc['total_rows']:,} of {doc['rows']:,} candles"
+        + (f"; written to {output}" if output else "")
+    )
+    if doc["slices"]:
+        click.echo(
+            render_table(
+                ["from", "to", "rows", "coverage", "largest gap"],
+                [
+                    (s["start"], s["end"], f"{s['rows']:,}", f"{s['coverage']:.1%}", s["largest_gap_bars"])
+                    for s in doc["slices"]
+                ],
+            )
+        )
+
+
+# ---------------------------------------------------------------- resample, export

@@ -1,0 +1,105 @@
+"""Shared options and helpers of the ``tradecore data`` commands: lake root, series, time ranges."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def lake_root(lake: str | None, manifest: str | None) -> Path:
+    """--lake > manifest ``lake`` > TRADECORE_LAKE > per-user data folder."""
+    from tradecore.paths import resolve_lake_root
+
+    if not lake and manifest:
+        try:
+            lake = json.loads(Path(manifest).read_text()).get("lake")
+        except (OSError, ValueError, AttributeError) as exc:
+            raise click.BadParameter(f"cannot read {manifest}: {exc}", param_hint="--manifest") from None
+    return resolve_lake_root(lake)
+
+
+def lake_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--manifest",
+        "manifest_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help='Take the lake root from this manifest\'s "lake".',
+    )(func)
+    return click.option(
+        "--lake",
+        "lake_dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        metavar="DIR",
+        help="Lake root (default: manifest lake, TRADECORE_LAKE, then the user data folder).",
+    )(func)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def series_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("-t", "--timeframe", default=None, help="Timeframe, ccxt style (1m, 1h, 1d).")(func)
+    func = click.option("-p", "--pair", default=None, help="ccxt symbol, e.g. BTC/USD.")(func)
+    return click.option("-e", "--exchange", default=None, help="Exchange folder, e.g. kraken.")(func)
+
+
+def open_lake(lake_dir: str | None, manifest_path: str | None) -> Any:
+    from tradecore.data.lake import Lake
+
+    return Lake(lake_root(lake_dir, manifest_path))
+
+
+def emit(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def split_values(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def pick_series(lake: Any, exchange: str | None, pair: str | None, timeframe: str | None) -> tuple[str, str, str]:
+    """Exactly one stored series matching the filters, or an error naming the choices."""
+    keys = [
+        k
+        for k in lake.series()
+        if (not exchange or k.exchange == exchange)
+        and (not pair or k.pair == pair)
+        and (not timeframe or k.timeframe == timeframe)
+    ]
+    if len(keys) == 1:
+        return keys[0].exchange, keys[0].pair, keys[0].timeframe
+    if exchange and pair and timeframe:
+        lake.series_dir(exchange, pair, timeframe)  # refuses path-like names first
+        stored = sorted({f"{k.exchange} {k.pair} {k.timeframe}" for k in lake.series()})
+        raise click.ClickException(
+            f"no candles stored for {exchange} {pair} {timeframe} in {lake.root}; stored: "
+            f"{', '.join(stored) or 'nothing yet (run tradecore data fetch)'}"
+        )
+    choices = ", ".join(f"-e {k.exchange} -p {k.pair} -t {k.timeframe}" for k in keys[:8]) or "none"
+    what = "several series match" if keys else "no stored series matches"
+    raise click.UsageError(f"{what}: give --exchange, --pair and --timeframe (choices: {choices})")
+
+
+def parse_ms(value: str | None, name: str) -> int | None:
+    from tradecore.data.lake import to_ms
+
+    if value is None:
+        return None
+    try:
+        return to_ms(value)
+    except Exception as exc:  # noqa: BLE001 -- a user-typed date: one line, naming the option
+        raise click.BadParameter(str(exc), param_hint=name) from None
+
+
+def parse_range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    lo, hi = parse_ms(start, "--start"), parse_ms(end, "--end")
+    if lo is not None and hi is not None and lo >= hi:
+        raise click.BadParameter(f"start {start} is not before end {end}: swap them", param_hint="--start/--end")
+    return lo, hi
