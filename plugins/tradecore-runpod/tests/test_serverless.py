@@ -157,6 +157,12 @@ def test_symlink_out_of_the_root_is_refused(runs_env, tmp_path):
     assert "outside the runs root" in out["error"]
 
 
+def test_corrupt_model_is_one_line_error(runs_env):
+    (runs_env / "20260101T000000Z-tiny" / "model" / "model.zip").write_bytes(b"not a zip")
+    out = handler({"input": {"run": "latest"}})
+    assert set(out) == {"error"} and "cannot load PPO model" in out["error"] and "\n" not in out["error"]
+
+
 def test_missing_runs_root_says_where_to_point_it(monkeypatch, tmp_path):
     monkeypatch.setenv("TRADECORE_RUNS", str(tmp_path / "absent"))
     out = handler({"input": {"run": "latest"}})
