@@ -82,9 +82,18 @@ def pick_series(lake: Any, exchange: str | None, pair: str | None, timeframe: st
             f"no candles stored for {exchange} {pair} {timeframe} in {lake.root}; stored: "
             f"{', '.join(stored) or 'nothing yet (run tradecore data fetch)'}"
         )
-    choices = ", ".join(f"-e {k.exchange} -p {k.pair} -t {k.timeframe}" for k in keys[:8]) or "none"
-    what = "several series match" if keys else "no stored series matches"
-    raise click.UsageError(f"{what}: give --exchange, --pair and --timeframe (choices: {choices})")
+    if not keys:
+        stored = [f"-e {k.exchange} -p {k.pair} -t {k.timeframe}" for k in lake.series()]
+        raise click.ClickException(
+            f"no stored series matches in {lake.root}; "
+            + (
+                f"stored: {', '.join(stored[:8])}"
+                if stored
+                else "the lake is empty (run tradecore data fetch, or --lake DIR)"
+            )
+        )
+    choices = ", ".join(f"-e {k.exchange} -p {k.pair} -t {k.timeframe}" for k in keys[:8])
+    raise click.UsageError(f"several series match: give --exchange, --pair and --timeframe (choices: {choices})")
 
 
 def parse_ms(value: str | None, name: str) -> int | None:
