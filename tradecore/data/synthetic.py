@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tradecore.fields import UtcDatetime
 from tradecore.interfaces import DataSource, RunContext
 from tradecore.timeframes import timeframe_ms
 
@@ -27,7 +28,7 @@ class SyntheticParams(BaseModel):
     symbol: str = Field("SYN/USD", description="Pair name recorded with the data (ccxt style)")
     timeframe: str = Field("1h", description="Bar length, ccxt style: 1m, 5m, 1h, 1d ...")
     bars: int = Field(20_000, ge=10, le=50_000_000, description="Number of candles")
-    start: datetime = Field(datetime(2020, 1, 1, tzinfo=UTC), description="Open time of the first bar (UTC)")
+    start: UtcDatetime = Field(datetime(2020, 1, 1, tzinfo=UTC), description="Open time of the first bar (UTC)")
     seed: int = Field(0, ge=0, lt=2**32, description="Generator seed (independent of the manifest seed)")
     price: float = Field(20_000.0, gt=0, description="Price of the first bar")
     volatility: float = Field(0.006, gt=0, lt=0.5, description="Typical per-bar return volatility")
@@ -40,11 +41,6 @@ class SyntheticParams(BaseModel):
     def _timeframe(cls, value: str) -> str:
         timeframe_ms(value)
         return value
-
-    @field_validator("start")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def generate_candles(params: SyntheticParams) -> pl.DataFrame:

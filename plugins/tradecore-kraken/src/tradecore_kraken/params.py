@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tradecore.fields import UtcDatetime
 from tradecore.timeframes import timeframe_ms
 
 KRAKEN_TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "4h", "12h", "1d", "1w", "2w")
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class _FetchParams(BaseModel):
@@ -23,8 +17,8 @@ class _FetchParams(BaseModel):
 
     symbol: str = Field("BTC/USD", description="ccxt symbol, e.g. BTC/USD")
     timeframe: str = Field("1h", description="Bar length, ccxt style: 1m, 5m, 15m, 1h, 4h, 1d ...")
-    start: datetime | None = Field(None, description="First bar (UTC); default: after the last stored bar")
-    end: datetime | None = Field(None, description="End of the range, exclusive (UTC); default: now")
+    start: UtcDatetime | None = Field(None, description="First bar (UTC); default: after the last stored bar")
+    end: UtcDatetime | None = Field(None, description="End of the range, exclusive (UTC); default: now")
     max_retries: int = Field(6, ge=0, le=30, description="Retries per request on network errors, rate limits, 5xx")
     backoff_s: float = Field(1.0, ge=0, le=60, description="Base of the exponential backoff (full jitter)")
     rate_limit: bool = Field(True, description="Pace requests with ccxt's rate limiter (turn off only for tests)")
@@ -41,11 +35,6 @@ class _FetchParams(BaseModel):
         if not SYMBOL_PATTERN.match(value):
             raise ValueError(f"symbol {value!r} is not a ccxt symbol: use BASE/QUOTE in capitals, e.g. BTC/USD")
         return value
-
-    @field_validator("start", "end")
-    @classmethod
-    def _tz(cls, value: datetime | None) -> datetime | None:
-        return _utc(value)
 
     @field_validator("api_url")
     @classmethod
