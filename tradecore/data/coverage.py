@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from tradecore.data.lake import MS_PER_DAY, SPAN_BREAK_BARS, iso_ms
+from tradecore.data.lake import iso_ms
+from tradecore.data.partition import MS_PER_DAY, SPAN_BREAK_BARS
 from tradecore.timeframes import timeframe_ms
 
 if TYPE_CHECKING:
-    from tradecore.data.lake import Lake, PartitionInfo
+    from tradecore.data.lake import Lake
+    from tradecore.data.partition import PartitionInfo
 
 
 @dataclass

@@ -309,12 +309,12 @@ def _row_origins(times: np.ndarray, parts: list) -> RowOrigins | None:
     """Origins of rows read from ``parts`` (one year each): a single-origin year takes its origin from the
     footer; only a year that mixes origins has its origin column read (in the rows' time range)."""
 
-    from tradecore.data.lake import _year_bounds_ms
+    from tradecore.data.lake import year_bounds_ms
 
     names: list[str] = []
     codes = np.zeros(len(times), np.uint16)
     for part in parts:
-        lo, hi = _year_bounds_ms(part.year)
+        lo, hi = year_bounds_ms(part.year)
         a, b = (int(i) for i in np.searchsorted(times, [lo, hi]))
         if b <= a:
             continue

@@ -12,29 +12,32 @@ import json
 import os
 import re
 import tempfile
-import time as _time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradecore.data.partition import (
+    DATA_FILE,
+    META_KEY,
+    ORIGINS,
+    PRICE_COLUMNS,
+    PartitionInfo,
+    empty_frame,
+    frame_schema,
+    read_partition_info,
+    to_arrow,
+    write_table,
+)
 from tradecore.errors import TradecoreError
 from tradecore.timeframes import TimeframeError, timeframe_ms
 
 if TYPE_CHECKING:
     import polars as pl
 
-ORIGINS = ("dump", "rest", "trades-rebuild", "synthetic", "ccxt")
-PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
-COLUMNS = ("time", *PRICE_COLUMNS, "trades", "origin")
-DATA_FILE = "data.parquet"
-META_KEY = "tradecore"
-#: a hole longer than this many bars (or one day) splits a stored span in the summary
-SPAN_BREAK_BARS = 24
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _YEAR_DIR = re.compile(r"^year=(\d{4})$")
-MS_PER_DAY = 86_400_000
 
 
 class LakeError(TradecoreError):
@@ -76,22 +79,6 @@ class SeriesKey:
     timeframe: str
 
 
-@dataclass
-class PartitionInfo:
-    """The footer summary of one year file."""
-
-    year: int
-    path: Path
-    rows: int
-    first_ms: int | None
-    last_ms: int | None
-    origins: dict[str, int] = field(default_factory=dict)
-    spans: list[tuple[int, int]] = field(default_factory=list)
-    missing_slots: int = 0
-    holes: int = 0
-    updated: float = 0.0
-
-
 def pair_dir(pair: str) -> str:
     """The folder name for a ccxt symbol: ``BTC/USD`` -> ``BTC-USD``; refuses anything path-like."""
     if not isinstance(pair, str) or not pair.strip():
@@ -123,7 +110,7 @@ def _check_timeframe(timeframe: str) -> int:
         raise LakeError(str(exc)) from None
 
 
-def _year_bounds_ms(year: int) -> tuple[int, int]:
+def year_bounds_ms(year: int) -> tuple[int, int]:
     from datetime import datetime
 
     lo = int(datetime(year, 1, 1, tzinfo=UTC).timestamp() * 1000)
@@ -169,105 +156,8 @@ def to_ms(value: Any) -> int | None:
     raise LakeError(f"invalid time {value!r}: use epoch ms, a datetime or an ISO date")
 
 
-def _empty_frame() -> pl.DataFrame:
-    import polars as pl
-
-    return pl.DataFrame(schema=_schema())
-
-
-def _schema() -> dict[str, Any]:
-    import polars as pl
-
-    return {
-        "time": pl.Datetime("ms", "UTC"),
-        **{c: pl.Float64 for c in PRICE_COLUMNS},
-        "trades": pl.Int64,
-        "origin": pl.String,
-    }
-
-
-def summarise(frame: pl.DataFrame, step_ms: int) -> dict[str, Any]:
-    """The footer summary of a sorted partition frame."""
-    import numpy as np
-
-    times = frame["time"].to_physical().to_numpy() if frame.height else np.empty(0, np.int64)
-    origins = {}
-    if frame.height:
-        counts = frame["origin"].value_counts()
-        origins = {str(k): int(v) for k, v in zip(counts["origin"], counts["count"], strict=True)}
-    return _summary(times, origins, step_ms)
-
-
-def _summary(times: Any, origins: dict[str, int], step_ms: int) -> dict[str, Any]:
-    """The footer summary from sorted open times (epoch ms) and the origin counts."""
-    import numpy as np
-
-    spans: list[list[int]] = []
-    missing = holes = 0
-    if len(times):
-        diffs = np.diff(times)
-        hole_idx = np.flatnonzero(diffs > step_ms)
-        holes = int(hole_idx.size)
-        missing = int(((diffs[hole_idx] // step_ms) - 1).sum()) if holes else 0
-        brk = np.flatnonzero(diffs > max(SPAN_BREAK_BARS * step_ms, MS_PER_DAY))
-        starts = np.concatenate([[0], brk + 1])
-        ends = np.concatenate([brk, [len(times) - 1]])
-        spans = [[int(times[a]), int(times[b])] for a, b in zip(starts[:200], ends[:200], strict=True)]
-    return {
-        "rows": len(times),
-        "first_ms": int(times[0]) if len(times) else None,
-        "last_ms": int(times[-1]) if len(times) else None,
-        "origins": origins,
-        "spans": spans,
-        "missing_slots": missing,
-        "holes": holes,
-        "updated": _time.time(),
-    }
-
-
 #: year partitions written at once (Parquet encoding and compression release the GIL)
 WRITE_THREADS = max(1, min(4, os.cpu_count() or 1))
-#: how partitions are encoded: delta-packed open times and trade counts (sorted, small steps: tiny and fast
-#: to decode, which the gap report and time scans read), plain doubles, LZ4 (fast both ways)
-PARQUET_OPTIONS: dict[str, Any] = {
-    "compression": "lz4",
-    "use_dictionary": ["origin"],
-    "column_encoding": {"time": "DELTA_BINARY_PACKED", "trades": "DELTA_BINARY_PACKED"},
-    "row_group_size": 65_536,
-    "write_statistics": True,
-    # no Arrow schema blob: readers take the Parquet types (origin reads back as plain strings)
-    "store_schema": False,
-}
-
-
-def _to_arrow(frame: pl.DataFrame, step_ms: int, origin: str | None, times: Any = None) -> tuple[Any, dict[str, Any]]:
-    """A sorted partition frame as an Arrow table (``origin`` dictionary-encoded) and its footer summary."""
-    import numpy as np
-    import pyarrow as pa
-
-    n = frame.height
-    columns = {c: frame[c].to_arrow() for c in ("time", *PRICE_COLUMNS, "trades")}
-    if origin is not None:  # one origin for every row: a one-entry dictionary, never n strings
-        columns["origin"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([origin]))
-        origins = {origin: n} if n else {}
-    else:
-        encoded = frame["origin"].to_arrow().cast(pa.string()).dictionary_encode()
-        counts = np.bincount(encoded.indices.to_numpy(zero_copy_only=False), minlength=len(encoded.dictionary))
-        origins = {str(k): int(v) for k, v in zip(encoded.dictionary.to_pylist(), counts, strict=True) if v}
-        columns["origin"] = encoded
-    if times is None:
-        times = frame["time"].to_physical().to_numpy()
-    return pa.table(columns), _summary(times, origins, step_ms)
-
-
-def _write_table(table: Any, path: str, metadata: dict[str, str]) -> None:
-    import pyarrow.parquet as pq
-
-    options = dict(PARQUET_OPTIONS)
-    row_group_size = options.pop("row_group_size")
-    with pq.ParquetWriter(path, table.schema, **options) as writer:
-        writer.write_table(table, row_group_size=row_group_size)
-        writer.add_key_value_metadata(metadata)  # our footer summary (no Arrow schema blob to carry it)
 
 
 class Lake:
@@ -422,7 +312,7 @@ class Lake:
         if new.height:
             # sorted: each year is a contiguous slice (zero-copy), found by binary search
             for year in _years_of(first, last + 1):
-                lo, hi = _year_bounds_ms(year)
+                lo, hi = year_bounds_ms(year)
                 a, b = np.searchsorted(ms, [lo, hi])
                 if b > a:
                     by_year[year] = new.slice(int(a), int(b - a))
@@ -473,8 +363,8 @@ class Lake:
                 return 0
             self._atomic_write(path, part_new, step, origin, times)  # a fresh partition: nothing to merge
             return 0
-        part_new = _empty_frame() if part_new is None else part_new.with_columns(pl.lit(origin).alias("origin"))
-        old = pl.read_parquet(path, schema=_schema())
+        part_new = empty_frame() if part_new is None else part_new.with_columns(pl.lit(origin).alias("origin"))
+        old = pl.read_parquet(path, schema=frame_schema())
         keep = old
         if window is not None:
             lo = pl.lit(window[0]).cast(pl.Datetime("ms", "UTC"))
@@ -501,11 +391,11 @@ class Lake:
     ) -> None:
         """Write ``frame`` (sorted; its ``origin`` column, or the constant ``origin``) beside ``path``, then rename."""
         self._mkdir(path.parent)
-        table, summary = _to_arrow(frame, step, origin, times)
+        table, summary = to_arrow(frame, step, origin, times)
         fd, tmp = tempfile.mkstemp(prefix=".data-", suffix=".tmp", dir=path.parent)
         os.close(fd)
         try:
-            _write_table(table, tmp, {META_KEY: json.dumps(summary, separators=(",", ":"))})
+            write_table(table, tmp, {META_KEY: json.dumps(summary, separators=(",", ":"))})
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
@@ -559,8 +449,8 @@ class Lake:
             years = range(first_year, last_year + 1)
         files = [str(p) for _, p in self.partition_files(exchange, pair, timeframe, years)]
         if not files:
-            return _empty_frame().lazy()
-        lazy = pl.scan_parquet(files, schema=_schema(), hive_partitioning=False)
+            return empty_frame().lazy()
+        lazy = pl.scan_parquet(files, schema=frame_schema(), hive_partitioning=False)
         if start_ms is not None:
             lazy = lazy.filter(pl.col("time") >= pl.lit(start_ms).cast(pl.Datetime("ms", "UTC")))
         if end_ms is not None:
@@ -607,46 +497,6 @@ class Lake:
                         except (OSError, ValueError, KeyError):
                             pass
                     yield SeriesKey(ex.name, pair, tf.name)
-
-
-def read_partition_info(year: int, path: Path) -> PartitionInfo:
-    """Summary from the footer; files written by other tools fall back to row-group statistics."""
-    import pyarrow.parquet as pq
-
-    try:
-        meta = pq.read_metadata(path)
-    except OSError as exc:
-        raise LakeError(f"cannot read {path}: {exc} (a partition not written by tradecore?)") from None
-    kv = meta.metadata or {}
-    raw = kv.get(META_KEY.encode())
-    if raw:
-        s = json.loads(raw)
-        return PartitionInfo(
-            year,
-            path,
-            s["rows"],
-            s["first_ms"],
-            s["last_ms"],
-            s.get("origins", {}),
-            [tuple(x) for x in s.get("spans", [])],
-            s.get("missing_slots", 0),
-            s.get("holes", 0),
-            s.get("updated", path.stat().st_mtime),
-        )
-    first = last = None
-    for i in range(meta.num_row_groups):
-        stats = meta.row_group(i).column(0).statistics
-        if stats is not None and stats.has_min_max:
-            lo, hi = _stat_ms(stats.min), _stat_ms(stats.max)
-            first = lo if first is None else min(first, lo)
-            last = hi if last is None else max(last, hi)
-    return PartitionInfo(year, path, meta.num_rows, first, last, {}, [], 0, 0, path.stat().st_mtime)
-
-
-def _stat_ms(value: Any) -> int:
-    from datetime import datetime
-
-    return int(value.timestamp() * 1000) if isinstance(value, datetime) else int(value)
 
 
 def _iso(ms: int | None) -> str:

@@ -1,0 +1,183 @@
+"""One year partition file of the lake: its columns, Parquet encoding and footer summary.
+
+The summary (rows, first/last open time, origin mix, coarse stored spans) travels in the file's Parquet
+key-value metadata, written in the same atomic rename as the data, so coverage and listings read
+footers only and can never disagree with the data.
+"""
+
+from __future__ import annotations
+
+import json
+import time as _time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+ORIGINS = ("dump", "rest", "trades-rebuild", "synthetic", "ccxt")
+PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
+COLUMNS = ("time", *PRICE_COLUMNS, "trades", "origin")
+DATA_FILE = "data.parquet"
+META_KEY = "tradecore"
+#: a hole longer than this many bars (or one day) splits a stored span in the summary
+SPAN_BREAK_BARS = 24
+MS_PER_DAY = 86_400_000
+
+
+@dataclass
+class PartitionInfo:
+    """The footer summary of one year file."""
+
+    year: int
+    path: Path
+    rows: int
+    first_ms: int | None
+    last_ms: int | None
+    origins: dict[str, int] = field(default_factory=dict)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    missing_slots: int = 0
+    holes: int = 0
+    updated: float = 0.0
+
+
+def empty_frame() -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame(schema=frame_schema())
+
+
+def frame_schema() -> dict[str, Any]:
+    import polars as pl
+
+    return {
+        "time": pl.Datetime("ms", "UTC"),
+        **{c: pl.Float64 for c in PRICE_COLUMNS},
+        "trades": pl.Int64,
+        "origin": pl.String,
+    }
+
+
+def summarise(frame: pl.DataFrame, step_ms: int) -> dict[str, Any]:
+    """The footer summary of a sorted partition frame."""
+    import numpy as np
+
+    times = frame["time"].to_physical().to_numpy() if frame.height else np.empty(0, np.int64)
+    origins = {}
+    if frame.height:
+        counts = frame["origin"].value_counts()
+        origins = {str(k): int(v) for k, v in zip(counts["origin"], counts["count"], strict=True)}
+    return footer_summary(times, origins, step_ms)
+
+
+def footer_summary(times: Any, origins: dict[str, int], step_ms: int) -> dict[str, Any]:
+    """The footer summary from sorted open times (epoch ms) and the origin counts."""
+    import numpy as np
+
+    spans: list[list[int]] = []
+    missing = holes = 0
+    if len(times):
+        diffs = np.diff(times)
+        hole_idx = np.flatnonzero(diffs > step_ms)
+        holes = int(hole_idx.size)
+        missing = int(((diffs[hole_idx] // step_ms) - 1).sum()) if holes else 0
+        brk = np.flatnonzero(diffs > max(SPAN_BREAK_BARS * step_ms, MS_PER_DAY))
+        starts = np.concatenate([[0], brk + 1])
+        ends = np.concatenate([brk, [len(times) - 1]])
+        spans = [[int(times[a]), int(times[b])] for a, b in zip(starts[:200], ends[:200], strict=True)]
+    return {
+        "rows": len(times),
+        "first_ms": int(times[0]) if len(times) else None,
+        "last_ms": int(times[-1]) if len(times) else None,
+        "origins": origins,
+        "spans": spans,
+        "missing_slots": missing,
+        "holes": holes,
+        "updated": _time.time(),
+    }
+
+
+#: how partitions are encoded: delta-packed open times and trade counts (sorted, small steps: tiny and fast
+#: to decode, which the gap report and time scans read), plain doubles, LZ4 (fast both ways)
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "lz4",
+    "use_dictionary": ["origin"],
+    "column_encoding": {"time": "DELTA_BINARY_PACKED", "trades": "DELTA_BINARY_PACKED"},
+    "row_group_size": 65_536,
+    "write_statistics": True,
+    # no Arrow schema blob: readers take the Parquet types (origin reads back as plain strings)
+    "store_schema": False,
+}
+
+
+def to_arrow(frame: pl.DataFrame, step_ms: int, origin: str | None, times: Any = None) -> tuple[Any, dict[str, Any]]:
+    """A sorted partition frame as an Arrow table (``origin`` dictionary-encoded) and its footer summary."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = frame.height
+    columns = {c: frame[c].to_arrow() for c in ("time", *PRICE_COLUMNS, "trades")}
+    if origin is not None:  # one origin for every row: a one-entry dictionary, never n strings
+        columns["origin"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([origin]))
+        origins = {origin: n} if n else {}
+    else:
+        encoded = frame["origin"].to_arrow().cast(pa.string()).dictionary_encode()
+        counts = np.bincount(encoded.indices.to_numpy(zero_copy_only=False), minlength=len(encoded.dictionary))
+        origins = {str(k): int(v) for k, v in zip(encoded.dictionary.to_pylist(), counts, strict=True) if v}
+        columns["origin"] = encoded
+    if times is None:
+        times = frame["time"].to_physical().to_numpy()
+    return pa.table(columns), footer_summary(times, origins, step_ms)
+
+
+def write_table(table: Any, path: str, metadata: dict[str, str]) -> None:
+    import pyarrow.parquet as pq
+
+    options = dict(PARQUET_OPTIONS)
+    row_group_size = options.pop("row_group_size")
+    with pq.ParquetWriter(path, table.schema, **options) as writer:
+        writer.write_table(table, row_group_size=row_group_size)
+        writer.add_key_value_metadata(metadata)  # our footer summary (no Arrow schema blob to carry it)
+
+
+def read_partition_info(year: int, path: Path) -> PartitionInfo:
+    """Summary from the footer; files written by other tools fall back to row-group statistics."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+    except OSError as exc:
+        from tradecore.data.lake import LakeError
+
+        raise LakeError(f"cannot read {path}: {exc} (a partition not written by tradecore?)") from None
+    kv = meta.metadata or {}
+    raw = kv.get(META_KEY.encode())
+    if raw:
+        s = json.loads(raw)
+        return PartitionInfo(
+            year,
+            path,
+            s["rows"],
+            s["first_ms"],
+            s["last_ms"],
+            s.get("origins", {}),
+            [tuple(x) for x in s.get("spans", [])],
+            s.get("missing_slots", 0),
+            s.get("holes", 0),
+            s.get("updated", path.stat().st_mtime),
+        )
+    first = last = None
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(0).statistics
+        if stats is not None and stats.has_min_max:
+            lo, hi = _stat_ms(stats.min), _stat_ms(stats.max)
+            first = lo if first is None else min(first, lo)
+            last = hi if last is None else max(last, hi)
+    return PartitionInfo(year, path, meta.num_rows, first, last, {}, [], 0, 0, path.stat().st_mtime)
+
+
+def _stat_ms(value: Any) -> int:
+    from datetime import datetime
+
+    return int(value.timestamp() * 1000) if isinstance(value, datetime) else int(value)
