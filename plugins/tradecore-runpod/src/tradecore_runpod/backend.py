@@ -36,9 +36,9 @@ POD_COMMAND = (
     'bye() { curl -fsS -X DELETE -H "Authorization: Bearer $RUNPOD_API_KEY" '
     '"https://api.runpod.io/v2/pods/$RUNPOD_POD_ID" >/dev/null 2>&1 || true; }; trap bye EXIT; '
     '(while sleep 30; do echo "tradecore-heartbeat $(date +%s)"; done) & '
-    'printf %s "$TRADECORE_MANIFEST_B64" | base64 -d > /tmp/tradecore-manifest.json && '
-    'python -m tradecore run /tmp/tradecore-manifest.json --runs-dir "$TRADECORE_RUNS" --json > /tmp/outcome.json; '
-    'code=$?; echo "TRADECORE_OUTCOME $(base64 -w0 /tmp/outcome.json)"; echo "TRADECORE_EXIT $code"; exit $code'
+    'work=$(mktemp -d) && printf %s "$TRADECORE_MANIFEST_B64" | base64 -d > "$work/manifest.json" && '
+    'python -m tradecore run "$work/manifest.json" --runs-dir "$TRADECORE_RUNS" --json > "$work/outcome.json"; '
+    'code=$?; echo "TRADECORE_OUTCOME $(base64 -w0 "$work/outcome.json")"; echo "TRADECORE_EXIT $code"; exit $code'
     "'"
 )
 
