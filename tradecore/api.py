@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "Indicator": "tradecore.interfaces",
     "RewardTerm": "tradecore.interfaces",
     "Trainer": "tradecore.interfaces",
+    "TrainResult": "tradecore.interfaces",
+    "Policy": "tradecore.interfaces",
     "ComputeBackend": "tradecore.interfaces",
     # embedding
     "Runtime": "tradecore.runtime",
@@ -75,9 +77,11 @@ if TYPE_CHECKING:
         DataSource,
         FetchingSource,
         Indicator,
+        Policy,
         RewardTerm,
         RunContext,
         Trainer,
+        TrainResult,
     )
     from tradecore.manifest import Manifest, load_manifest, resolve
     from tradecore.paths import default_runs_root, resolve_lake_root

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
@@ -142,12 +142,55 @@ class RewardTerm(ABC):
         """This term's (unweighted) reward for one step."""
 
 
+@dataclass(frozen=True)
+class TrainResult:
+    """What a trainer reports; the pipeline records it in ``run.json`` under ``trainer``.
+
+    ``extra`` holds trainer-specific facts (device, vector-env kind, ...), recorded beside the
+    declared fields; it must be JSON-serialisable.
+    """
+
+    algo: str
+    timesteps: int
+    #: the model file evaluation should load: ``"best_model"`` (best on validation) or ``"model"`` (final)
+    evaluated_model: str = "model"
+    best_validation_return: float | None = None
+    best_step: int | None = None
+    stopped_early: bool = False
+    resumed: bool = False
+    seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        record = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        return {**self.extra, **record}
+
+
+class Policy(Protocol):
+    """A trained policy as evaluation drives it: one call per bar for ``num_envs`` parallel envs."""
+
+    def reset(self, num_envs: int) -> None:
+        """Forget recurrent state before new episodes."""
+
+    def act(self, obs: Any, *, masks: np.ndarray | None = None, bars: np.ndarray | None = None) -> np.ndarray:
+        """Deterministic actions for a batch of observations (the env's action encoding)."""
+
+
 class Trainer(ABC):
-    """Learns a policy for an experiment and saves it into the run folder."""
+    """Learns a policy for an experiment, saves it into the run folder and loads it back."""
 
     @abstractmethod
-    def train(self, experiment: Any, ctx: RunContext) -> Any:
-        """Train on ``experiment`` (built env factories, splits, seeds); return a result record."""
+    def train(self, experiment: Any, ctx: RunContext, *, resume: bool = False) -> TrainResult:
+        """Train on ``experiment`` and save the model under ``ctx.run_dir``. With ``resume``, continue
+        from the run folder's last checkpoint. On Ctrl-C/SIGTERM save a checkpoint, then re-raise."""
+
+    @abstractmethod
+    def load_policy(self, run_dir: Path, experiment: Any, which: str = "best_model") -> Policy:
+        """The policy saved in ``run_dir`` (``which``: ``best_model``, falling back to ``model``)."""
+
+    @abstractmethod
+    def load_policy_file(self, model_path: Path, experiment: Any) -> Policy:
+        """A policy from an explicit model file the caller trusts."""
 
 
 class ComputeBackend(ABC):
