@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,3 +58,19 @@ def short_json(value: Any, limit: int = 60) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+
+
+def join_path(prefix: str, loc: list[Any]) -> str:
+    """JSON path like ``indicators[0].params.period``; odd keys are quoted: ``env["a b"]``."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _PLAIN_KEY.match(str(part)):
+            path += f".{part}" if path else str(part)
+        else:
+            path += f"[{json.dumps(str(part))}]"
+    return path

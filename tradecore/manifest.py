@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradecore import strict_json
 from tradecore.compute.sweep_config import SweepConfig
 from tradecore.env.config import EnvConfig, SplitConfig
-from tradecore.errors import ManifestError, ManifestIssue
+from tradecore.errors import ManifestError, ManifestIssue, join_path
 from tradecore.specs import KIND_LABEL
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def read_manifest_file(path: str | Path) -> Any:
 
 def parse_manifest_text(text: str, source: str = "<manifest>") -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return strict_json.loads(text)
     except json.JSONDecodeError as exc:
         raise ManifestError(
             [
@@ -147,12 +148,12 @@ def parse_manifest_text(text: str, source: str = "<manifest>") -> Any:
                 )
             ]
         ) from None
+    except strict_json.DuplicateKey as exc:
+        raise ManifestError(
+            [ManifestIssue("", f"{source}: {exc}", hint=f"keep one {exc.key!r}: JSON objects hold each key once")]
+        ) from None
     except ValueError as exc:
         raise ManifestError([ManifestIssue("", f"{source}: invalid JSON: {exc}")]) from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def load_manifest(path_or_data: str | Path | dict[str, Any], registry: Registry | None = None) -> Manifest:
@@ -172,7 +173,9 @@ def load_manifest(path_or_data: str | Path | dict[str, Any], registry: Registry 
 
 def resolve(data: Any, registry: Registry) -> ResolvedManifest:
     """Validate ``data`` in both phases and resolve every component; raise all errors at once."""
-    issues: list[ManifestIssue] = []
+    issues = strict_json.value_issues(data)
+    if issues:  # a non-finite number or a hidden character would pass the models and fail a run later
+        raise ManifestError(issues)
     manifest = _validate_envelope(data, issues)
     resolved: dict[str, Any] = {}
     if isinstance(data, dict):
@@ -271,7 +274,7 @@ def validate_json_strict(model: type[BaseModel], data: Any) -> Any:
 # -- turning pydantic errors into issues --------------------------------------------------------------
 def issues_from_validation(exc: ValidationError, prefix: str, model: type[BaseModel], data: Any) -> list[ManifestIssue]:
     out = []
-    for err in exc.errors(include_url=False):
+    for err in _one_branch_per_union(exc.errors(include_url=False), data):
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         path = join_path(prefix, loc)
         kind, value = err["type"], err.get("input")
@@ -345,17 +348,57 @@ def model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+#: how pydantic names the members of a union in an error's location: ``float``, ``list[int]``, ``NetArch``
+_UNION_TAG = re.compile(r"^(constrained-)?(int|float|str|bool|none|(list|dict|tuple)\[.*\]|literal\[.*\]|[A-Z]\w*)$")
+#: the union member that matches a JSON value's type
+_JSON_TYPE_TAGS = {
+    bool: ("bool",),
+    int: ("int", "float"),
+    float: ("float",),
+    str: ("str", "literal["),
+    list: ("list[", "tuple["),
+    dict: ("dict[",),
+}
 
 
-def join_path(prefix: str, loc: list[Any]) -> str:
-    """JSON path like ``indicators[0].params.period``; odd keys are quoted: ``env["a b"]``."""
-    path = prefix
+def _one_branch_per_union(errors: list[Any], data: Any) -> list[Any]:
+    """Keep, for a value that matched no member of a union, the errors of the member of its own JSON
+    type (a number is judged against ``float``, an object against the model), with the member's name
+    dropped from the path: ``learning_rate: Input should be greater than 0``, not one line per member."""
+    kept, branches = [], {}
+    for err in errors:
+        loc = list(err["loc"])
+        tag_at = next(
+            (
+                i
+                for i, p in enumerate(loc)
+                if isinstance(p, str) and _UNION_TAG.match(p) and err["type"] != "extra_forbidden"
+            ),
+            None,
+        )
+        if tag_at is None:
+            kept.append(err)
+            continue
+        branches.setdefault(tuple(loc[:tag_at]), []).append(
+            (loc[tag_at], {**err, "loc": (*loc[:tag_at], *loc[tag_at + 1 :])})
+        )
+    for where, members in branches.items():
+        value = _value_at(data, where)
+        tags = _JSON_TYPE_TAGS.get(type(value), ())
+        matching = [
+            e
+            for tag, e in members
+            if tag.removeprefix("constrained-").lower().startswith(tags)
+            or (isinstance(value, dict) and tag[:1].isupper())
+        ]
+        kept.extend(matching or [e for _, e in members])
+    return kept
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
     for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif _PLAIN_KEY.match(str(part)):
-            path += f".{part}" if path else str(part)
-        else:
-            path += f"[{json.dumps(str(part))}]"
-    return path
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data

@@ -6,9 +6,14 @@ hyperparameter files; a hyperparameter the chosen algorithm does not have is an 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: bounds past which a run is certain to fail, hang or exhaust memory, caught at validation
+MAX_STEPS = 10**12
+LayerSize = Annotated[int, Field(ge=1, le=65_536)]
+Layers = Annotated[list[LayerSize], Field(min_length=1, max_length=64)]
 
 Algo = Literal["PPO", "A2C", "DQN", "MaskablePPO", "RecurrentPPO", "SAC", "TD3"]
 
@@ -47,8 +52,8 @@ class LinearSchedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schedule: Literal["linear"] = Field(description="Schedule kind")
-    initial: float = Field(gt=0, description="Value at the start of training")
-    final: float = Field(0.0, ge=0, description="Value at the end of training")
+    initial: float = Field(gt=0, le=10, description="Value at the start of training")
+    final: float = Field(0.0, ge=0, le=10, description="Value at the end of training")
 
 
 class NetArch(BaseModel):
@@ -56,8 +61,8 @@ class NetArch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pi: list[int] = Field([64, 64], description="Policy/actor hidden layer sizes")
-    vf: list[int] = Field([64, 64], description="Value/critic hidden layer sizes")
+    pi: Layers = Field([64, 64], description="Policy/actor hidden layer sizes")
+    vf: Layers = Field([64, 64], description="Value/critic hidden layer sizes")
 
 
 class VecNormalizeParams(BaseModel):
@@ -82,35 +87,41 @@ class SB3Params(BaseModel):
         description="Algorithm: PPO, A2C, DQN (SB3), MaskablePPO, RecurrentPPO "
         "(sb3-contrib), SAC, TD3 (continuous sizing only)",
     )
-    total_timesteps: int = Field(100_000, ge=1, description="Environment steps to train for")
+    total_timesteps: int = Field(100_000, ge=1, le=MAX_STEPS, description="Environment steps to train for")
     policy: Literal["auto", "MlpPolicy", "MultiInputPolicy", "MlpLstmPolicy", "MultiInputLstmPolicy"] = Field(
         "auto", description="SB3 policy class; auto picks it from the observation space and algorithm"
     )
-    learning_rate: float | LinearSchedule | None = Field(
+    learning_rate: Annotated[float, Field(gt=0, le=10)] | LinearSchedule | None = Field(
         None, description='Learning rate, or {"schedule": "linear", "initial": 3e-4, "final": 0}'
     )
-    n_steps: int | None = Field(None, ge=1, description="Rollout steps per env per update (on-policy)")
-    batch_size: int | None = Field(None, ge=1, description="Minibatch size")
-    n_epochs: int | None = Field(None, ge=1, description="Passes over each rollout (PPO)")
+    n_steps: int | None = Field(None, ge=1, le=2**24, description="Rollout steps per env per update (on-policy)")
+    batch_size: int | None = Field(None, ge=1, le=2**24, description="Minibatch size")
+    n_epochs: int | None = Field(None, ge=1, le=10_000, description="Passes over each rollout (PPO)")
     gamma: float | None = Field(None, gt=0, le=1, description="Discount factor")
     gae_lambda: float | None = Field(None, ge=0, le=1, description="GAE lambda (on-policy)")
-    clip_range: float | LinearSchedule | None = Field(None, description="PPO clip range, or a linear schedule")
+    clip_range: Annotated[float, Field(gt=0, le=10)] | LinearSchedule | None = Field(
+        None, description="PPO clip range, or a linear schedule"
+    )
     clip_range_vf: float | None = Field(None, gt=0, description="PPO value-function clip range")
     normalize_advantage: bool | None = Field(None, description="Normalise advantages (on-policy)")
     ent_coef: float | None = Field(None, ge=0, description="Entropy coefficient")
     vf_coef: float | None = Field(None, ge=0, description="Value-function loss coefficient")
     max_grad_norm: float | None = Field(None, gt=0, description="Gradient clipping norm")
     target_kl: float | None = Field(None, gt=0, description="Stop an update early above this KL (PPO)")
-    buffer_size: int | None = Field(None, ge=1, description="Replay buffer size (off-policy)")
-    learning_starts: int | None = Field(None, ge=0, description="Steps before learning starts (off-policy)")
+    buffer_size: int | None = Field(None, ge=1, le=10**8, description="Replay buffer size (off-policy)")
+    learning_starts: int | None = Field(
+        None, ge=0, le=MAX_STEPS, description="Steps before learning starts (off-policy)"
+    )
     tau: float | None = Field(None, gt=0, le=1, description="Soft update coefficient (off-policy)")
-    train_freq: int | None = Field(None, ge=1, description="Update every train_freq steps (off-policy)")
-    gradient_steps: int | None = Field(None, description="Gradient steps per update; -1 = as many as env steps")
-    target_update_interval: int | None = Field(None, ge=1, description="Target network update interval")
+    train_freq: int | None = Field(None, ge=1, le=MAX_STEPS, description="Update every train_freq steps (off-policy)")
+    gradient_steps: int | None = Field(
+        None, ge=-1, le=10_000, description="Gradient steps per update; -1 = as many as env steps"
+    )
+    target_update_interval: int | None = Field(None, ge=1, le=MAX_STEPS, description="Target network update interval")
     exploration_fraction: float | None = Field(None, gt=0, le=1, description="DQN: share of training for epsilon decay")
     exploration_final_eps: float | None = Field(None, ge=0, le=1, description="DQN: final epsilon")
-    lstm_hidden_size: int | None = Field(None, ge=1, description="RecurrentPPO: LSTM hidden units")
-    net_arch: list[int] | NetArch | None = Field(
+    lstm_hidden_size: int | None = Field(None, ge=1, le=65_536, description="RecurrentPPO: LSTM hidden units")
+    net_arch: Layers | NetArch | None = Field(
         None, description='Hidden layers, e.g. [64, 64], or {"pi": [...], "vf": [...]}'
     )
     activation_fn: Literal["tanh", "relu", "elu", "leaky_relu"] | None = Field(
@@ -124,11 +135,15 @@ class SB3Params(BaseModel):
         "batched", description="batched: tradecore's numpy-batched vector env; dummy/subproc: SB3's"
     )
     vec_normalize: VecNormalizeParams = Field(default_factory=VecNormalizeParams)
-    eval_freq: int = Field(10_000, ge=0, description="Evaluate on the validation split every N steps; 0 = off")
-    early_stopping_patience: int | None = Field(
-        None, ge=1, description="Stop after this many evaluations without a new best validation score"
+    eval_freq: int = Field(
+        10_000, ge=0, le=MAX_STEPS, description="Evaluate on the validation split every N steps; 0 = off"
     )
-    checkpoint_freq: int = Field(50_000, ge=0, description="Save a resumable checkpoint every N steps; 0 = off")
+    early_stopping_patience: int | None = Field(
+        None, ge=1, le=1_000_000, description="Stop after this many evaluations without a new best validation score"
+    )
+    checkpoint_freq: int = Field(
+        50_000, ge=0, le=MAX_STEPS, description="Save a resumable checkpoint every N steps; 0 = off"
+    )
     tensorboard: bool = Field(True, description="Write TensorBoard logs into the run folder")
     torch_threads: int = Field(1, ge=1, le=256, description="torch CPU threads (1 keeps CPU runs reproducible)")
     seed: int | None = Field(None, ge=0, lt=2**32, description="Trainer seed; default: the manifest's seed")
@@ -151,6 +166,14 @@ class SB3Params(BaseModel):
             raise ValueError("DQN has one Q-network: give net_arch as a list, e.g. [64, 64]")
         if self.early_stopping_patience is not None and self.eval_freq == 0:
             raise ValueError("early_stopping_patience needs eval_freq > 0")
+        if self.gradient_steps == 0:
+            raise ValueError("gradient_steps must be -1 (as many as env steps) or at least 1")
+        if self.algo in ("PPO", "MaskablePPO", "RecurrentPPO") and self.normalize_advantage is not False:
+            # SB3 normalises advantages within each minibatch: one sample has no std
+            if self.batch_size == 1:
+                raise ValueError("batch_size must be at least 2 with normalize_advantage (or set it to false)")
+            if self.n_steps is not None and self.n_steps * self.n_envs < 2:
+                raise ValueError("n_steps * n_envs must be at least 2 with normalize_advantage")
         return self
 
     def algo_kwargs(self) -> dict[str, object]:
