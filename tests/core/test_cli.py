@@ -143,6 +143,15 @@ def test_schema_written_and_checked(tmp_path):
     assert stale.exit_code == 1 and "out of date" in stale.output
 
 
+def test_schema_check_without_output_checks_the_default_path_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    missing = invoke("schema", "--check")
+    assert missing.exit_code == 1 and "configs/schema/manifest.schema.json does not exist" in missing.output
+    assert not (tmp_path / "configs").exists()
+    assert invoke("schema", "-o", "configs/schema/manifest.schema.json").exit_code == 0
+    assert invoke("schema", "--check").exit_code == 0
+
+
 def test_committed_schema_is_up_to_date():
     """configs/schema/manifest.schema.json matches the project's own plugins (regenerate with
     `tradecore --only kraken,sb3,talib,runpod,ray schema -o configs/schema/manifest.schema.json`)."""

@@ -64,20 +64,25 @@ def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
     default=None,
     help=f"Write the schema here (editors: {DEFAULT_SCHEMA_PATH}); default stdout.",
 )
-@click.option("--check", is_flag=True, help="Exit 1 when --output differs from a fresh schema.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help=f"Exit 1 when --output (default {DEFAULT_SCHEMA_PATH}) differs from a fresh schema; writes nothing.",
+)
 @click.pass_context
 def schema(ctx: click.Context, output: str | None, check: bool) -> None:
     """JSON Schema of the manifest with every installed component's params."""
     from tradecore.schema import dumps, manifest_schema
 
     text = dumps(manifest_schema(get_runtime(ctx).registry))
-    if output is None:
+    if output is None and not check:
         click.echo(text, nl=False)
         return
-    path = Path(output)
+    path = Path(output or DEFAULT_SCHEMA_PATH)
     if check:
         if not path.exists() or path.read_text() != text:
-            click.echo(f"{path} is out of date; regenerate with: tradecore schema -o {path}", err=True)
+            state = "is out of date" if path.exists() else "does not exist"
+            click.echo(f"{path} {state}; regenerate with: tradecore schema -o {path}", err=True)
             sys.exit(1)
         click.echo(f"{path} is up to date")
         return
