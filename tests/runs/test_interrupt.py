@@ -76,3 +76,24 @@ def test_ctrl_c_checkpoints_and_resume_completes(tiny_manifest, tmp_path):
     assert metrics["agent"]["total_return"] is not None and "verdict" in metrics
     assert "Partial report" not in (run / "report.html").read_text()
     assert [p.name for p in runs.iterdir()] == [run.name]  # resumed in place, no new run folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_a_run_like_ctrl_c(tiny_manifest, tmp_path, signum):
+    """`kill`, a CI cancel or a closed terminal must leave a checkpoint and an interrupted record, never a run
+    that stays 'running' for ever (and, on RunPod, a pod left billing)."""
+    tiny_manifest["trainer"]["params"].update(total_timesteps=4096, checkpoint_freq=256, eval_freq=0, tensorboard=False)
+    manifest = tmp_path / "M.json"
+    manifest.write_text(json.dumps(tiny_manifest))
+    runs = tmp_path / "runs"
+    command = [sys.executable, "-m", "tradecore", "run", str(manifest), "--runs-dir", str(runs)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: any(runs.glob("*/checkpoints/latest.json")), proc, timeout=90)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err, err
+    (run,) = runs.iterdir()
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    assert json.loads((run / "checkpoints" / "latest.json").read_text())["reason"] == "interrupted"

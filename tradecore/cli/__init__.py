@@ -157,10 +157,25 @@ def _verbose(ctx: click.Context) -> bool:
     return bool(options.get("verbose") or options.get("strict"))
 
 
+def stop_like_ctrl_c() -> None:
+    """Deliver SIGTERM (``kill``, a CI cancel) and SIGHUP (a closed terminal) as SIGINT, so they take the
+    same path as Ctrl-C: whatever handles Ctrl-C at that moment (a trainer's checkpoint-then-stop, a
+    backend's pod termination, a job's cursor save) handles them too."""
+    import signal
+
+    def forward(signum: int, frame: Any) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:  # leave a deliberate choice (nohup's SIG_IGN) alone
+            signal.signal(signum, forward)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point (``tradecore`` and ``python -m tradecore``); Ctrl-C exits 130."""
+    """Console entry point (``tradecore`` and ``python -m tradecore``); Ctrl-C, SIGTERM and SIGHUP exit 130."""
     import sys
 
+    stop_like_ctrl_c()
     try:
         code = cli.main(args=argv, prog_name="tradecore", standalone_mode=False)
     except click.exceptions.Abort:
