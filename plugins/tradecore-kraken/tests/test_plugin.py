@@ -14,7 +14,7 @@ from tradecore.testing import assert_spec_valid
 
 def test_specs_are_valid_and_listing_imports_no_ccxt():
     code = (
-        "import sys; from tradecore.runtime import Runtime; rt = Runtime(); "
+        "import sys; from tradecore.api import Runtime; rt = Runtime(); "
         "specs = [rt.component('sources', n) for n in ('kraken', 'ccxt')]; "
         "print(all(s is not None for s in specs), 'ccxt' in sys.modules)"
     )
