@@ -207,7 +207,6 @@ def gap_report(
     import polars as pl
 
     facts = facts or ExchangeFacts()
-
     step = timeframe_ms(timeframe)
     column = frame["time"]
     if isinstance(column.dtype, pl.Datetime):  # stored as epoch ms already: a view, no conversion pass
@@ -226,33 +225,14 @@ def gap_report(
     rate_all = None
     if trades is not None and len(times):
         rate_all = float(trades.sum()) / max(1, (times[-1] - times[0]) // step + 1)
-    gaps = []
-    if start_ms is not None and (not len(times) or times[0] > start_ms):
-        head_end = int(times[0]) if len(times) else (end_ms if end_ms is not None else start_ms)
-        first = start_ms + (-start_ms) % step
-        if head_end > first:
-            gaps.append(
-                Gap(first, head_end, (head_end - first) // step, "missing", None, ["before the first stored candle"])
-            )
-    for i in range(len(idx)):
-        kind = "no_trades" if no_trades[i] else "missing"
-        gaps.append(
-            Gap(int(starts[i]), int(starts[i] + slots[i] * step), int(slots[i]), kind, float(p_empty[i]), evidence[i])
+    head, tail = _edges(times, step, start_ms, end_ms)
+    gaps = head + [
+        Gap(int(start), int(start + n * step), int(n), "no_trades" if empty else "missing", float(p), lines)
+        for start, n, empty, p, lines in zip(
+            starts.tolist(), slots.tolist(), no_trades.tolist(), p_empty.tolist(), evidence, strict=True
         )
-    if end_ms is not None and len(times) and times[-1] + step < end_ms:
-        tail_start = int(times[-1]) + step
-        tail_end = end_ms - end_ms % step if end_ms % step else end_ms
-        if tail_end > tail_start:
-            gaps.append(
-                Gap(
-                    tail_start,
-                    tail_end,
-                    (tail_end - tail_start) // step,
-                    "missing",
-                    None,
-                    ["after the last stored candle"],
-                )
-            )
+    ]
+    gaps += tail
     if fill:
         for gap in gaps:
             if gap.kind == "missing":
@@ -268,6 +248,34 @@ def gap_report(
         int(times[-1]) if len(times) else None,
         gaps,
     )
+
+
+def _edges(times: np.ndarray, step: int, start_ms: int | None, end_ms: int | None) -> tuple[list[Gap], list[Gap]]:
+    """The never-fetched head [start_ms, first candle) and tail (last candle, end_ms) of a requested range."""
+    head: list[Gap] = []
+    if start_ms is not None and (not len(times) or times[0] > start_ms):
+        head_end = int(times[0]) if len(times) else (end_ms if end_ms is not None else start_ms)
+        first = start_ms + (-start_ms) % step
+        if head_end > first:
+            head.append(
+                Gap(first, head_end, (head_end - first) // step, "missing", None, ["before the first stored candle"])
+            )
+    tail: list[Gap] = []
+    if end_ms is not None and len(times) and times[-1] + step < end_ms:
+        tail_start = int(times[-1]) + step
+        tail_end = end_ms - end_ms % step if end_ms % step else end_ms
+        if tail_end > tail_start:
+            tail.append(
+                Gap(
+                    tail_start,
+                    tail_end,
+                    (tail_end - tail_start) // step,
+                    "missing",
+                    None,
+                    ["after the last stored candle"],
+                )
+            )
+    return head, tail
 
 
 def lake_gap_report(
