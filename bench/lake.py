@@ -25,9 +25,10 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tradecore_kraken.kraken_csv import read_ohlcvt  # noqa: E402
+
 from tradecore.data.coverage import lake_coverage  # noqa: E402
 from tradecore.data.gaps import lake_gap_report  # noqa: E402
-from tradecore.data.kraken_csv import read_ohlcvt  # noqa: E402
 from tradecore.data.lake import Lake  # noqa: E402
 from tradecore.data.trades import trades_to_candles  # noqa: E402
 

@@ -53,10 +53,13 @@ _EXPORTS: dict[str, str] = {
     "PlanStep": "tradecore.data.fetching",
     "FetchResult": "tradecore.data.fetching",
     "Progress": "tradecore.data.fetching",
+    "ExchangeFacts": "tradecore.data.exchange_facts",
     "candles_from_trades": "tradecore.data.trades",
     "timeframe_ms": "tradecore.timeframes",
     "resolve_lake_root": "tradecore.paths",
     "default_runs_root": "tradecore.paths",
+    # command-line output
+    "render_table": "tradecore.cli.table",
 }
 
 #: names exported under another name than their definition's
@@ -65,6 +68,8 @@ _RENAMED = {"candles_from_trades": "candles_from_arrays"}
 __all__ = ["hookimpl", *_EXPORTS]
 
 if TYPE_CHECKING:
+    from tradecore.cli.table import render_table
+    from tradecore.data.exchange_facts import ExchangeFacts
     from tradecore.data.fetching import FetchResult, PlanStep, Progress
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake

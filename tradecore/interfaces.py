@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
+    from tradecore.data.exchange_facts import ExchangeFacts
     from tradecore.data.fetching import FetchResult, PlanStep, Progress
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
@@ -108,6 +109,22 @@ class FetchingSource(DataSource):
     @abstractmethod
     def fetch(self, lake: Lake, jobs: JobStore, job: Job, progress: Progress) -> FetchResult:
         """Fetch into ``lake``; resumable from ``job.cursor``."""
+
+    @classmethod
+    def exchange_facts(cls, exchange: str) -> ExchangeFacts:
+        """What ``exchange`` can still deliver (REST reach, trades history, dumps): ``tradecore data gaps``
+        and ``data slices`` take their fill advice and "no trades" evidence from it.
+
+        Asked of the source whose spec names the exchange in ``meta={"exchange": ...}``; the default is
+        a generic exchange with paginated REST OHLCV history and no dumps. Override to describe yours::
+
+            @classmethod
+            def exchange_facts(cls, exchange):
+                return ExchangeFacts(rest_candle_limit=720, trades_history=True)
+        """
+        from tradecore.data.exchange_facts import ExchangeFacts
+
+        return ExchangeFacts()
 
 
 class Indicator(ABC):

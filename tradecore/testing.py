@@ -9,16 +9,20 @@ Fixtures:
 - ``synthetic_candles``: a small deterministic candle frame from the built-in ``synthetic`` source.
 - ``manifest_factory``: builds a valid manifest dict, with overrides, for ``Runtime.resolve``.
 
-Helpers: :func:`assert_spec_valid` checks a spec against the plugin contract.
+Helpers: :func:`assert_spec_valid` checks a spec against the plugin contract; :func:`run_cli` runs the
+``tradecore`` command line in-process.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from click.testing import Result
 
 BASE_MANIFEST: dict[str, Any] = {
     "version": 1,
@@ -36,6 +40,20 @@ def assert_spec_valid(spec: Any) -> None:
     schema = spec.params_model.model_json_schema()
     assert schema.get("additionalProperties") is False, f"{spec.name}: params must forbid extra keys"
     spec.load_factory()  # the factory string must import
+
+
+def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:
+    """Run ``tradecore ARGS...`` in this process (click's ``CliRunner``) and return the result: ``exit_code``
+    and ``output``. Errors other than the command's own one-line ones propagate with their traceback.
+
+        result = run_cli("data", "list", "--lake", str(tmp_path), "--json")
+        assert result.exit_code == 0, result.output
+    """
+    from click.testing import CliRunner
+
+    from tradecore.cli import cli
+
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 @pytest.fixture

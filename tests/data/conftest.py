@@ -52,3 +52,17 @@ def candles(
         keep[drop] = False
         frame = frame.filter(pl.Series(keep))
     return frame
+
+
+def read_candle_csv(path: Path) -> pl.DataFrame:
+    """A headerless ``time,open,high,low,close,volume,trades`` CSV (time in UNIX seconds), as the lake's
+    candle frame."""
+    schema = {"time": pl.Int64, **dict.fromkeys(("open", "high", "low", "close", "volume"), pl.Float64)}
+    frame = pl.read_csv(path, has_header=False, schema={**schema, "trades": pl.Int64})
+    return frame.with_columns((pl.col("time") * 1000).cast(pl.Datetime("ms", "UTC")))
+
+
+def read_trades_csv(path: Path) -> pl.DataFrame:
+    """A headerless ``time,price,volume`` trades CSV (time in UNIX seconds) with ``time`` in epoch ms."""
+    frame = pl.read_csv(path, has_header=False, schema=dict.fromkeys(("time", "price", "volume"), pl.Float64))
+    return frame.with_columns((pl.col("time") * 1000).round(0).cast(pl.Int64))

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from tests.data.conftest import candles
-from tradecore.data.exchanges import fill_options
+from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.gaps import gap_report
 from tradecore.data.jobs import JobError, JobStore
 from tradecore.data.qc import check_candles
@@ -17,6 +17,16 @@ from tradecore.data.trades import trades_to_candles
 T0 = 1_577_836_800_000  # 2020-01-01
 MIN = 60_000
 NOW = 1_800_000_000_000
+#: an exchange whose REST OHLC serves only the newest 720 candles and whose trades history reaches everything
+REACH_720 = ExchangeFacts(rest_candle_limit=720, trades_history=True)
+
+
+class WithDumps(ExchangeFacts):
+    """An exchange with downloadable candle files: the gap report passes the source's dump advice on."""
+
+    def dump_option(self, pair: str, timeframe: str, start_ms: int, end_ms: int) -> dict:
+        name = f"{pair.replace('/', '')}_{timeframe}.csv"
+        return {"ok": True, "archive": "all.zip", "file": name, "detail": f"{name} inside all.zip"}
 
 
 def _with(frame: pl.DataFrame, origin: str) -> pl.DataFrame:
@@ -25,12 +35,14 @@ def _with(frame: pl.DataFrame, origin: str) -> pl.DataFrame:
 
 def test_liquid_hole_is_missing_and_names_the_dump() -> None:
     frame = _with(candles(T0, 2000, drop=np.arange(500, 530)), "dump")  # ~25 trades/minute, 30 empty minutes
-    report = gap_report(frame, "kraken", "BTC/USD", "1m", now_ms=NOW)
+    report = gap_report(frame, "kraken", "BTC/USD", "1m", now_ms=NOW, facts=REACH_720)
     [gap] = report.gaps
     assert (gap.kind, gap.slots, gap.start_ms) == ("missing", 30, T0 + 500 * MIN)
     assert gap.fill["rest"]["ok"] is False and gap.fill["trades"]["ok"] is True
-    assert gap.fill["dump"]["file"] == "XBTUSD_1.csv" and gap.fill["dump"]["archive"] == "Kraken_OHLCVT_Q1_2020.zip"
-    assert gap.fill["recommended"] == "dump"
+    assert "dump" not in gap.fill and gap.fill["recommended"] == "trades"
+    assert gap.fill["trades"]["calls"] >= 1 and gap.fill["trades"]["seconds"] is not None
+    [gap] = gap_report(frame, "kraken", "BTC/USD", "1m", now_ms=NOW, facts=WithDumps(rest_candle_limit=720)).gaps
+    assert gap.fill["dump"]["file"] == "BTCUSD_1m.csv" and gap.fill["recommended"] == "dump"
 
 
 def test_illiquid_hole_is_no_trades() -> None:
@@ -47,13 +59,30 @@ def test_recent_hole_is_rest_fillable_and_head_tail_are_reported() -> None:
     start = NOW - 300 * MIN
     frame = _with(candles(start, 200, drop=[50, 51]), "rest")
     report = gap_report(
-        frame, "kraken", "ETH/USD", "1m", start_ms=start - 10 * MIN, end_ms=start + 250 * MIN, now_ms=NOW
+        frame,
+        "kraken",
+        "ETH/USD",
+        "1m",
+        start_ms=start - 10 * MIN,
+        end_ms=start + 250 * MIN,
+        now_ms=NOW,
+        facts=REACH_720,
     )
     kinds = [(g.slots, g.kind, g.fill["recommended"]) for g in report.gaps]
     assert kinds == [(10, "missing", "rest"), (2, "missing", "rest"), (50, "missing", "rest")]
-    assert fill_options("binance", "BTC/USDT", "1h", T0, T0 + 3_600_000)["recommended"] == "rest"
-    old = fill_options("kraken", "BTC/USD", "2w", T0, T0 + 90 * 86_400_000, now_ms=NOW)
-    assert old["dump"]["file"] == "XBTUSD_1440.csv" and "resample" in old["dump"]["detail"]
+    generic = ExchangeFacts().fill_options("BTC/USDT", "1h", T0, T0 + 3_600_000)
+    assert generic == {"rest": {"ok": True, "detail": "paginated OHLCV history"}, "recommended": "rest"}
+    assert gap_report(frame, "binance", "ETH/USD", "1m", end_ms=NOW).gaps[-1].fill["recommended"] == "rest"
+
+
+def test_a_source_that_emits_every_slot_has_no_no_trades_holes() -> None:
+    rng = np.random.default_rng(1)
+    drop = np.nonzero(rng.random(3000) < 0.6)[0]
+    frame = _with(candles(T0, 3000, drop=drop, trades=False), "synthetic")
+    every_slot = ExchangeFacts(rest_history=False, skips_empty_candles=False)
+    report = gap_report(frame, "synthetic", "SYN/USD", "1m", now_ms=NOW, facts=every_slot)
+    assert report.counts()["no_trades_gaps"] == 0 and report.counts()["missing_gaps"] > 100
+    assert {g.fill["recommended"] for g in report.gaps} == {None}
 
 
 def test_qc_finds_each_problem() -> None:
@@ -79,10 +108,10 @@ def test_qc_finds_each_problem() -> None:
 
 def test_slices_split_at_long_and_missing_holes() -> None:
     frame = _with(candles(T0, 5000, drop=np.r_[np.arange(1000, 1100), 3000]), "dump")
-    slices = find_slices(frame, "kraken", "1m", SliceRules(min_bars=500, max_gap_bars=60, min_coverage=0.9))
+    slices = find_slices(frame, "1m", SliceRules(min_bars=500, max_gap_bars=60, min_coverage=0.9))
     assert [s["rows"] for s in slices] == [1000, 1900, 1999]
     relaxed = find_slices(
-        frame, "kraken", "1m", SliceRules(min_bars=500, max_gap_bars=60, min_coverage=0.9, split_on_missing=False)
+        frame, "1m", SliceRules(min_bars=500, max_gap_bars=60, min_coverage=0.9, split_on_missing=False)
     )
     assert [s["rows"] for s in relaxed] == [1000, 3899]
 

@@ -15,4 +15,5 @@ def tradecore_sources():
         description="Seeded synthetic OHLCV: regime-switching drift, clustered volatility, volume",
         params=SyntheticParams,
         factory="tradecore.data.synthetic:SyntheticSource",
+        meta={"exchange": "synthetic"},
     )

@@ -1,4 +1,4 @@
-"""Market data: the Parquet lake, jobs, coverage, gaps, QC, resampling, Kraken CSV readers.
+"""Market data: the Parquet lake, jobs, coverage, gaps, QC, resampling, fetch plans.
 
 import tradecore.data
 lazy = tradecore.data.scan("kraken", "BTC/USD", "1h", start="2024-01-01", end="2024-02-01")

@@ -3,7 +3,8 @@
 Evidence for "no trades": the local trading rate around the hole (trades per slot from neighbouring
 candles, or the fill rate when counts are unknown) makes an empty stretch of that length plausible
 (Poisson), and/or both neighbours come from a source that is complete over its range (dumps, trades
-rebuilt into candles, REST windows: Kraken emits no candle for an interval without trades).
+rebuilt into candles, REST windows of an exchange that emits no candle for an interval without trades).
+What the exchange can deliver (:class:`~tradecore.data.exchange_facts.ExchangeFacts`) comes from its source.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tradecore.data.exchanges import facts, fill_options
+from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.lake import iso_ms
 from tradecore.timeframes import timeframe_ms
 
@@ -118,7 +119,7 @@ def classify(
     trades: np.ndarray | pl.Series | None,
     origins: np.ndarray | None,
     step_ms: int,
-    exchange: str,
+    facts: ExchangeFacts,
     *,
     holes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
@@ -144,18 +145,18 @@ def classify(
         with np.errstate(divide="ignore"):
             log_p = np.where(fill < 1, slots * np.log1p(-np.minimum(fill, 1 - 1e-12)), -np.inf)
     p_empty = np.exp(log_p)
-    info = facts(exchange)
     complete = np.zeros(len(idx), bool)
-    if origins is not None and info.skips_empty_candles:
+    if origins is not None:  # the evidence names both neighbours' origins
         if isinstance(origins, str):
             before = after = np.full(len(idx), origins, dtype=object)
         elif hasattr(origins, "gather"):  # a Polars Series: take only the rows around holes
             before, after = origins.gather(idx).to_numpy(), origins.gather(idx + 1).to_numpy()
         else:
             before, after = origins[idx], origins[idx + 1]
-        complete = (before == after) & np.isin(before, list(info.complete_origins))
+        if facts.skips_empty_candles:
+            complete = (before == after) & np.isin(before, list(facts.complete_origins))
     no_trades = (p_empty >= PLAUSIBLE) | (complete & (p_empty >= PLAUSIBLE_COMPLETE))
-    if not info.skips_empty_candles:
+    if not facts.skips_empty_candles:
         no_trades[:] = False  # a source that emits every slot has no legitimate holes
     evidence = []
     slot_list, p_list = slots.tolist(), p_empty.tolist()
@@ -197,12 +198,15 @@ def gap_report(
     now_ms: int | None = None,
     fill: bool = True,
     origin: str | RowOrigins | None = None,
+    facts: ExchangeFacts | None = None,
 ) -> GapReport:
     """Gaps of a sorted candle frame (``time``, optional ``trades``, ``origin``); ``start_ms``/``end_ms``
     add the never-fetched head and tail of a requested range as "missing". ``origin`` gives the rows'
-    origins instead of an ``origin`` column: one for all, or per row (:class:`RowOrigins`)."""
+    origins instead of an ``origin`` column: one for all, or per row (:class:`RowOrigins`). ``facts``
+    describe the exchange (default: a generic one, see :class:`ExchangeFacts`)."""
     import polars as pl
 
+    facts = facts or ExchangeFacts()
     step = timeframe_ms(timeframe)
     column = frame["time"]
     if isinstance(column.dtype, pl.Datetime):  # stored as epoch ms already: a view, no conversion pass
@@ -217,42 +221,23 @@ def gap_report(
         if origins.n_unique() == 1:
             origins = origins[0]
     idx, starts, slots = find_gaps(times, step)
-    p_empty, no_trades, evidence = classify(times, trades, origins, step, exchange, holes=(idx, slots))
+    p_empty, no_trades, evidence = classify(times, trades, origins, step, facts, holes=(idx, slots))
     rate_all = None
     if trades is not None and len(times):
         rate_all = float(trades.sum()) / max(1, (times[-1] - times[0]) // step + 1)
-    gaps = []
-    if start_ms is not None and (not len(times) or times[0] > start_ms):
-        head_end = int(times[0]) if len(times) else (end_ms if end_ms is not None else start_ms)
-        first = start_ms + (-start_ms) % step
-        if head_end > first:
-            gaps.append(
-                Gap(first, head_end, (head_end - first) // step, "missing", None, ["before the first stored candle"])
-            )
-    for i in range(len(idx)):
-        kind = "no_trades" if no_trades[i] else "missing"
-        gaps.append(
-            Gap(int(starts[i]), int(starts[i] + slots[i] * step), int(slots[i]), kind, float(p_empty[i]), evidence[i])
+    head, tail = _edges(times, step, start_ms, end_ms)
+    gaps = head + [
+        Gap(int(start), int(start + n * step), int(n), "no_trades" if empty else "missing", float(p), lines)
+        for start, n, empty, p, lines in zip(
+            starts.tolist(), slots.tolist(), no_trades.tolist(), p_empty.tolist(), evidence, strict=True
         )
-    if end_ms is not None and len(times) and times[-1] + step < end_ms:
-        tail_start = int(times[-1]) + step
-        tail_end = end_ms - end_ms % step if end_ms % step else end_ms
-        if tail_end > tail_start:
-            gaps.append(
-                Gap(
-                    tail_start,
-                    tail_end,
-                    (tail_end - tail_start) // step,
-                    "missing",
-                    None,
-                    ["after the last stored candle"],
-                )
-            )
+    ]
+    gaps += tail
     if fill:
         for gap in gaps:
             if gap.kind == "missing":
-                gap.fill = fill_options(
-                    exchange, pair, timeframe, gap.start_ms, gap.end_ms, now_ms=now_ms, trades_per_slot=rate_all
+                gap.fill = facts.fill_options(
+                    pair, timeframe, gap.start_ms, gap.end_ms, now_ms=now_ms, trades_per_slot=rate_all
                 )
     return GapReport(
         exchange,
@@ -265,6 +250,34 @@ def gap_report(
     )
 
 
+def _edges(times: np.ndarray, step: int, start_ms: int | None, end_ms: int | None) -> tuple[list[Gap], list[Gap]]:
+    """The never-fetched head [start_ms, first candle) and tail (last candle, end_ms) of a requested range."""
+    head: list[Gap] = []
+    if start_ms is not None and (not len(times) or times[0] > start_ms):
+        head_end = int(times[0]) if len(times) else (end_ms if end_ms is not None else start_ms)
+        first = start_ms + (-start_ms) % step
+        if head_end > first:
+            head.append(
+                Gap(first, head_end, (head_end - first) // step, "missing", None, ["before the first stored candle"])
+            )
+    tail: list[Gap] = []
+    if end_ms is not None and len(times) and times[-1] + step < end_ms:
+        tail_start = int(times[-1]) + step
+        tail_end = end_ms - end_ms % step if end_ms % step else end_ms
+        if tail_end > tail_start:
+            tail.append(
+                Gap(
+                    tail_start,
+                    tail_end,
+                    (tail_end - tail_start) // step,
+                    "missing",
+                    None,
+                    ["after the last stored candle"],
+                )
+            )
+    return head, tail
+
+
 def lake_gap_report(
     lake: Lake,
     exchange: str,
@@ -274,6 +287,7 @@ def lake_gap_report(
     end: Any = None,
     *,
     now_ms: int | None = None,
+    facts: ExchangeFacts | None = None,
 ) -> GapReport:
     """Gap report straight from the lake: reads time and trades; origins come from the partition footers,
     and only partitions that mix origins have their origin column read."""
@@ -290,7 +304,15 @@ def lake_gap_report(
         if origin is None:  # a writer replaced a partition between the reads: read all in one consistent query
             frame = lake.scan(exchange, pair, timeframe, start, end).select("time", "trades", "origin").collect()
     return gap_report(
-        frame, exchange, pair, timeframe, start_ms=to_ms(start), end_ms=to_ms(end), now_ms=now_ms, origin=origin
+        frame,
+        exchange,
+        pair,
+        timeframe,
+        start_ms=to_ms(start),
+        end_ms=to_ms(end),
+        now_ms=now_ms,
+        origin=origin,
+        facts=facts,
     )
 
 

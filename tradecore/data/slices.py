@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.gaps import classify, find_gaps
 from tradecore.data.lake import iso_ms
 from tradecore.timeframes import timeframe_ms
@@ -39,8 +40,11 @@ class SliceRules:
         }
 
 
-def find_slices(frame: pl.DataFrame, exchange: str, timeframe: str, rules: SliceRules) -> list[dict[str, Any]]:
-    """Slices of a sorted candle frame (``time``, optional ``trades``/``origin``)."""
+def find_slices(
+    frame: pl.DataFrame, timeframe: str, rules: SliceRules, facts: ExchangeFacts | None = None
+) -> list[dict[str, Any]]:
+    """Slices of a sorted candle frame (``time``, optional ``trades``/``origin``); ``facts`` describe the
+    exchange for the "missing" vs "no trades" call (default: a generic one)."""
     step = timeframe_ms(timeframe)
     if frame.height == 0:
         return []
@@ -50,7 +54,7 @@ def find_slices(frame: pl.DataFrame, exchange: str, timeframe: str, rules: Slice
     if rules.split_on_missing and len(idx):
         trades = frame["trades"].to_numpy() if "trades" in frame.columns and not frame["trades"].null_count() else None
         origins = frame["origin"] if "origin" in frame.columns else None
-        _, no_trades, _ = classify(times, trades, origins, step, exchange)
+        _, no_trades, _ = classify(times, trades, origins, step, facts or ExchangeFacts())
         cut |= ~no_trades
     cut_rows = idx[cut]
     starts = np.concatenate([[0], cut_rows + 1])
@@ -81,10 +85,16 @@ def find_slices(frame: pl.DataFrame, exchange: str, timeframe: str, rules: Slice
 
 
 def slices_manifest(
-    frame: pl.DataFrame, exchange: str, pair: str, timeframe: str, rules: SliceRules, lake_root: str | None = None
+    frame: pl.DataFrame,
+    exchange: str,
+    pair: str,
+    timeframe: str,
+    rules: SliceRules,
+    lake_root: str | None = None,
+    facts: ExchangeFacts | None = None,
 ) -> dict[str, Any]:
     """The JSON document ``tradecore data slices`` writes."""
-    slices = find_slices(frame, exchange, timeframe, rules)
+    slices = find_slices(frame, timeframe, rules, facts)
     return {
         "kind": SLICES_KIND,
         "version": 1,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.fetching import FetchResult, PlanStep, Progress
 from tradecore.interfaces import FetchingSource, RunContext
 from tradecore.timeframes import timeframe_ms
@@ -43,6 +44,11 @@ class SyntheticFetchSource(FetchingSource):
         start = int(self.params.start.timestamp() * 1000)
         start -= start % step
         return start, start + self.params.bars * step
+
+    @classmethod
+    def exchange_facts(cls, exchange: str) -> ExchangeFacts:
+        """Generated candles: every slot is emitted, so a hole is never "no trades"; nothing to refetch."""
+        return ExchangeFacts(rest_history=False, skips_empty_candles=False)
 
     def load(self, ctx: RunContext) -> pl.DataFrame:
         return self.source.load(ctx)

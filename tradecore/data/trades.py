@@ -74,10 +74,6 @@ class CandleBuilder:
         self.time_unit = time_unit
         self._pending: pl.DataFrame | None = None
 
-    @property
-    def pending_rows(self) -> int:
-        return 0 if self._pending is None else self._pending.height
-
     def add(self, trades: pl.DataFrame) -> pl.DataFrame:
         """Candles of every bucket that the trades so far have closed (a later trade started a newer one)."""
         import polars as pl

@@ -20,7 +20,7 @@ def server():
 
 @pytest.fixture
 def lake(tmp_path):
-    from tradecore.data.lake import Lake
+    from tradecore.api import Lake
 
     return Lake(tmp_path / "lake")
 
@@ -34,8 +34,7 @@ def run_fetch(server: KrakenLoopback, lake, **overrides):
     from tradecore_kraken.params import KrakenParams
     from tradecore_kraken.source import KrakenSource
 
-    from tradecore.data.fetching import Progress
-    from tradecore.data.jobs import JobStore
+    from tradecore.api import JobStore, Progress
 
     params = dict(
         symbol="BTC/USD",

@@ -8,13 +8,10 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 from bitstamp_loopback import BitstampLoopback
-from click.testing import CliRunner
 from tradecore_kraken.errors import KrakenError
 
-from tradecore.cli import cli
-from tradecore.data.fetching import Progress
-from tradecore.data.jobs import JobStore
-from tradecore.data.lake import Lake
+from tradecore.api import JobStore, Lake, Progress
+from tradecore.testing import run_cli
 
 MINUTE = 60
 HOUR = 3600
@@ -76,35 +73,31 @@ def stored_on_disk(lake: Lake, timeframe: str = "1m") -> pl.DataFrame:
 def test_cli_backfill_stores_exactly_the_servers_candles(server, window, tmp_path):
     start, end = window
     lake_dir = tmp_path / "lake"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "data",
-            "fetch",
-            "--source",
-            "ccxt",
-            "--param",
-            "exchange=bitstamp",
-            "--param",
-            f"api_url={server.url}",
-            "--param",
-            "rate_limit=false",
-            "--param",
-            "backoff_s=0",
-            "--pair",
-            "BTC/USD",
-            "--timeframe",
-            "1m",
-            "--start",
-            utc(start).isoformat(),
-            "--end",
-            utc(end).isoformat(),
-            "--lake",
-            str(lake_dir),
-            "--json",
-            "-q",
-        ],
-        catch_exceptions=False,
+    result = run_cli(
+        "data",
+        "fetch",
+        "--source",
+        "ccxt",
+        "--param",
+        "exchange=bitstamp",
+        "--param",
+        f"api_url={server.url}",
+        "--param",
+        "rate_limit=false",
+        "--param",
+        "backoff_s=0",
+        "--pair",
+        "BTC/USD",
+        "--timeframe",
+        "1m",
+        "--start",
+        utc(start).isoformat(),
+        "--end",
+        utc(end).isoformat(),
+        "--lake",
+        str(lake_dir),
+        "--json",
+        "-q",
     )
     assert result.exit_code == 0, result.output
     (outcome,) = json.loads(result.output)

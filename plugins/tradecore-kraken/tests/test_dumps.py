@@ -106,8 +106,9 @@ def test_misnamed_file_is_refused(tmp_path):
 @needs_shared
 @pytest.mark.shared
 def test_trades_csv_rebuild_keeps_every_identical_trade():
-    from tradecore.data.kraken_csv import read_trades
-    from tradecore.data.trades import candles_from_arrays as candles_from_trades
+    from tradecore_kraken.kraken_csv import read_trades
+
+    from tradecore.api import candles_from_trades
 
     for rel, rows in (("trades/full_history/BCHEUR.csv", 148), ("trades/incremental_q2/BCHEUR.csv", 486)):
         trades = read_trades(SHARED_KRAKEN / rel)

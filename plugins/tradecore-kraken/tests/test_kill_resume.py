@@ -16,8 +16,7 @@ from tradecore_kraken.loopback import KrakenLoopback
 
 @pytest.mark.slow
 def test_kill_9_at_random_moments_then_resume_equals_a_clean_run(tmp_path):
-    from tradecore.data.jobs import JobStore
-    from tradecore.data.lake import Lake
+    from tradecore.api import JobStore, Lake
 
     with KrakenLoopback(hours=120, trades_per_minute=12, seed=3) as server:
         clean = Lake(tmp_path / "clean")

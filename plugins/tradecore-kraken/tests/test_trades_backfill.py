@@ -59,7 +59,7 @@ def test_identical_same_second_trades_are_all_counted(server, lake):
 def test_backfill_under_20_percent_faults_equals_a_clean_run(lake, tmp_path):
     from tradecore_kraken.loopback import KrakenLoopback
 
-    from tradecore.data.lake import Lake
+    from tradecore.api import Lake
 
     with KrakenLoopback(hours=48, trades_per_minute=70, seed=5) as server:
         _faulty_run(server, lake, tmp_path, Lake)
@@ -110,9 +110,7 @@ def test_resume_from_a_saved_cursor_mid_range(server, lake, tmp_path):
     from tradecore_kraken.params import KrakenParams
     from tradecore_kraken.source import KrakenSource
 
-    from tradecore.data.fetching import Progress
-    from tradecore.data.jobs import JobStore
-    from tradecore.data.lake import Lake
+    from tradecore.api import JobStore, Lake, Progress
 
     run_fetch(server, lake)
     clean = lake_frame(lake)

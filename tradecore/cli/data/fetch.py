@@ -7,48 +7,9 @@ from typing import Any
 
 import click
 
-from tradecore.cli import get_runtime
 from tradecore.cli.data import data
 from tradecore.cli.data.options import emit, json_option, lake_options, open_lake, parse_range, split_values
-
-
-def _build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
-
-    from tradecore.interfaces import FetchingSource
-    from tradecore.registry import LookupFailure
-
-    try:
-        provided = get_runtime(ctx).component("sources", source)
-    except LookupFailure as exc:
-        hint = f"; {exc.hint}" if exc.hint else ""
-        raise click.BadParameter(f"{exc.message}{hint}", param_hint="--source") from None
-    spec = provided.spec
-    fields = spec.params_model.model_fields
-    if "end" in params and "end" not in fields and "bars" in fields and "start" in params:
-        from tradecore.data.lake import to_ms
-        from tradecore.timeframes import timeframe_ms
-
-        step = timeframe_ms(params.get("timeframe") or fields["timeframe"].default)
-        params["bars"] = max(1, (to_ms(params.pop("end")) - to_ms(params["start"])) // step)
-    params = {k: v for k, v in params.items() if k in fields or k not in ("end", "lake")}
-    try:
-        model = spec.params_model.model_validate(params)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "params"
-        raise click.BadParameter(f"{where}: {err['msg']} (source {source!r})", param_hint="--param") from None
-    if spec.factory == "tradecore.data.synthetic:SyntheticSource":
-        from tradecore.data.synthetic_fetch import synthetic_fetcher
-
-        return synthetic_fetcher(model), model
-    unit = spec.build(model)
-    if not isinstance(unit, FetchingSource):
-        raise click.ClickException(
-            f"source {source!r} cannot fetch into the lake (it is not a FetchingSource); "
-            "use a source such as kraken, ccxt or synthetic"
-        )
-    return unit, model
+from tradecore.cli.data.sources import build_unit
 
 
 def _run_unit(unit: Any, lake: Any, jobs: Any, job: Any, label: str, quiet: bool) -> dict[str, Any]:
@@ -58,7 +19,7 @@ def _run_unit(unit: Any, lake: Any, jobs: Any, job: Any, label: str, quiet: bool
     steps = unit.plan(lake)
     start = min((s.start_ms for s in steps), default=0)
     end = max((s.end_ms for s in steps), default=start + 1)
-    step_ms = timeframe_ms(getattr(unit, "timeframe", None) or job.request.get("params", {}).get("timeframe", "1m"))
+    step_ms = timeframe_ms(job.request.get("params", {}).get("timeframe", "1m"))
     jobs.update(job.id, status="running", error=None)
     progress = Progress(start, end, label, enabled=None if not quiet else False, step_ms=step_ms)
     try:
@@ -121,59 +82,20 @@ def fetch(
     lake = open_lake(lake_dir, manifest_path)
     jobs = JobStore(lake.root)
     if resume_id is not None:
-        job = jobs.get(resume_id)
-        if job.status == "done":
-            raise click.ClickException(f"job {job.id} is already done; start a new fetch for more data")
-        request = job.request
-        unit, _ = _build_unit(ctx, request["source"], request["params"])
-        outcome = _run_unit(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet or as_json)
-        emit(outcome) if as_json else click.echo(_fetch_line(outcome))
+        _resume(ctx, lake, jobs, resume_id, quiet or as_json, as_json)
         return
     if not source:
         raise click.UsageError("give --source (e.g. kraken, synthetic) or --resume JOB_ID")
-    from tradecore.data.groups import group
-
-    pair_list = split_values(pairs)
-    tf_list = split_values(timeframes)
-    for name in group_names:
-        g = group(name)
-        pair_list += [p for p in g["pairs"] if p not in pair_list]
-        tf_list += [t for t in g["timeframes"] if t not in tf_list]
-    if not pair_list:
-        raise click.UsageError("give --pair BTC/USD[,ETH/USD] or --group NAME")
+    pair_list, tf_list = _pairs_and_timeframes(pairs, timeframes, group_names)
     parse_range(start, end)
-    extra_params: dict[str, Any] = {}
-    for item in extra:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--param")
-        try:
-            extra_params[key] = json.loads(value)
-        except ValueError:
-            extra_params[key] = value
-    units = []
-    for pair in pair_list:
-        for tf in tf_list or [None]:
-            params = dict(extra_params, symbol=pair)
-            if tf:
-                params["timeframe"] = tf
-            if start:
-                params["start"] = start
-            if end:
-                params["end"] = end
-            params["lake"] = str(lake.root)
-            unit, model = _build_unit(ctx, source, params)
-            label = f"{source} {pair} {model.timeframe if hasattr(model, 'timeframe') else tf}"
-            units.append((label, unit, model))
+    params = {**_extra_params(extra), "lake": str(lake.root)}
+    if start:
+        params["start"] = start
+    if end:
+        params["end"] = end
+    units = _build_units(ctx, source, pair_list, tf_list, params)
     if dry_run:
-        plans = [{"unit": label, "steps": [s.as_dict() for s in unit.plan(lake)]} for label, unit, _ in units]
-        if as_json:
-            emit(plans)
-            return
-        from tradecore.cli.table import render_table
-
-        rows = [(p["unit"], s["method"], s["start"], s["end"], s["detail"]) for p in plans for s in p["steps"]]
-        click.echo(render_table(["unit", "method", "from", "to", "detail"], rows))
+        _print_plans(lake, units, as_json)
         return
     outcomes = []
     for label, unit, model in units:
@@ -186,6 +108,75 @@ def fetch(
             click.echo(_fetch_line(outcome))
     if as_json:
         emit(outcomes)
+
+
+def _resume(ctx: click.Context, lake: Any, jobs: Any, job_id: int, quiet: bool, as_json: bool) -> None:
+    """Run an interrupted job again from its saved cursor."""
+    job = jobs.get(job_id)
+    if job.status == "done":
+        raise click.ClickException(f"job {job.id} is already done; start a new fetch for more data")
+    request = job.request
+    unit, _ = build_unit(ctx, request["source"], request["params"])
+    outcome = _run_unit(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet)
+    emit(outcome) if as_json else click.echo(_fetch_line(outcome))
+
+
+def _pairs_and_timeframes(
+    pairs: tuple[str, ...], timeframes: tuple[str, ...], group_names: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """--pair and --timeframe values, plus those of each --group (first mention wins the order)."""
+    from tradecore.data.groups import group
+
+    pair_list = split_values(pairs)
+    tf_list = split_values(timeframes)
+    for name in group_names:
+        g = group(name)
+        pair_list += [p for p in g["pairs"] if p not in pair_list]
+        tf_list += [t for t in g["timeframes"] if t not in tf_list]
+    if not pair_list:
+        raise click.UsageError("give --pair BTC/USD[,ETH/USD] or --group NAME")
+    return pair_list, tf_list
+
+
+def _extra_params(extra: tuple[str, ...]) -> dict[str, Any]:
+    """--param KEY=VALUE items; values are JSON when they parse, else strings."""
+    params: dict[str, Any] = {}
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--param")
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
+def _build_units(
+    ctx: click.Context, source: str, pair_list: list[str], tf_list: list[str], common: dict[str, Any]
+) -> list[tuple[str, Any, Any]]:
+    """One (label, fetch unit, params model) per pair and timeframe."""
+    units = []
+    for pair in pair_list:
+        for tf in tf_list or [None]:
+            params = dict(common, symbol=pair)
+            if tf:
+                params["timeframe"] = tf
+            unit, model = build_unit(ctx, source, params)
+            units.append((f"{source} {pair} {dict(model).get('timeframe', tf)}", unit, model))
+    return units
+
+
+def _print_plans(lake: Any, units: list[tuple[str, Any, Any]], as_json: bool) -> None:
+    """The --dry-run output: each unit's plan, as JSON or one table."""
+    plans = [{"unit": label, "steps": [s.as_dict() for s in unit.plan(lake)]} for label, unit, _ in units]
+    if as_json:
+        emit(plans)
+        return
+    from tradecore.cli.table import render_table
+
+    rows = [(p["unit"], s["method"], s["start"], s["end"], s["detail"]) for p in plans for s in p["steps"]]
+    click.echo(render_table(["unit", "method", "from", "to", "detail"], rows))
 
 
 def _fetch_line(outcome: dict[str, Any]) -> str:

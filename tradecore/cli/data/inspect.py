@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from tradecore.cli.data.options import (
     pick_series,
     series_options,
 )
+from tradecore.cli.data.sources import exchange_facts
 
 
 @data.command("list")
@@ -119,7 +121,9 @@ def coverage(
 @click.option("--limit", type=int, default=30, show_default=True, help="Rows to print (table only).")
 @lake_options
 @json_option
+@click.pass_context
 def gaps(
+    ctx: click.Context,
     exchange: str | None,
     pair: str | None,
     timeframe: str | None,
@@ -137,7 +141,7 @@ def gaps(
     lake = open_lake(lake_dir, manifest_path)
     key = pick_series(lake, exchange, pair, timeframe)
     parse_range(start, end)
-    report = lake_gap_report(lake, *key, start, end)
+    report = lake_gap_report(lake, *key, start, end, facts=exchange_facts(ctx, key[0]))
     if kind != "all":
         report.gaps = [g for g in report.gaps if g.kind == kind]
     if as_json:
@@ -166,6 +170,27 @@ def gaps(
         click.echo(render_table(["from", "to", "slots", "kind", "p_empty", "fill"], rows))
     if len(report.gaps) > limit:
         click.echo(f"... {len(report.gaps) - limit:,} more (use --limit or --json)")
+
+
+#: a headerless OHLCVT candle CSV (the layout of Kraken's dumps): open time in UNIX seconds first
+OHLCVT_COLUMNS = ["time", "open", "high", "low", "close", "volume", "trades"]
+_MINUTES_SUFFIX = re.compile(r"_([0-9]{1,6})\.csv$", re.IGNORECASE)
+
+
+def _timeframe_from_name(path: str) -> str:
+    """``XBTUSD_60.csv`` -> ``1h``: the bar length in minutes that ends the file name."""
+    match = _MINUTES_SUFFIX.search(Path(path).name)
+    if not match or int(match[1]) == 0:
+        raise click.BadParameter(
+            f"{path}: cannot tell the timeframe from the name; give --timeframe, or name the file "
+            "<NAME>_<minutes>.csv, e.g. XBTUSD_60.csv",
+            param_hint="--file",
+        )
+    minutes = int(match[1])
+    for unit, size in (("w", 10_080), ("d", 1_440), ("h", 60)):
+        if minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
 
 
 @data.command()
@@ -201,16 +226,9 @@ def validate(
     if file_path:
         import polars as pl
 
-        from tradecore.data.kraken_csv import parse_ohlcvt_name
-
-        tf = timeframe or parse_ohlcvt_name(file_path)[1]
+        tf = timeframe or _timeframe_from_name(file_path)
         frame = (
-            pl.read_csv(
-                file_path,
-                has_header=False,
-                new_columns=["time", "open", "high", "low", "close", "volume", "trades"],
-                schema_overrides={"time": pl.Int64},
-            )
+            pl.read_csv(file_path, has_header=False, new_columns=OHLCVT_COLUMNS, schema_overrides={"time": pl.Int64})
             if Path(file_path).is_file()
             else None
         )
@@ -246,7 +264,9 @@ def validate(
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the manifest here.")
 @lake_options
 @json_option
+@click.pass_context
 def slices(
+    ctx: click.Context,
     exchange: str | None,
     pair: str | None,
     timeframe: str | None,
@@ -270,7 +290,8 @@ def slices(
     key = pick_series(lake, exchange, pair, timeframe)
     parse_range(start, end)
     frame = lake.scan(*key, start, end).select("time", "trades", "origin").collect()
-    doc = slices_manifest(frame, *key, SliceRules(min_bars, max_gap, min_coverage, not keep_missing), str(lake.root))
+    rules = SliceRules(min_bars, max_gap, min_coverage, not keep_missing)
+    doc = slices_manifest(frame, *key, rules, str(lake.root), exchange_facts(ctx, key[0]))
     if output:
         Path(output).write_text(json.dumps(doc, indent=2) + "\n")
     if as_json:

@@ -11,9 +11,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from tradecore.data.fetching import FetchResult, PlanStep, Progress
-from tradecore.interfaces import FetchingSource, RunContext
-from tradecore.timeframes import timeframe_ms
+from tradecore.api import FetchingSource, FetchResult, PlanStep, Progress, RunContext, timeframe_ms
 from tradecore_kraken.errors import KrakenError, OutOfReach
 from tradecore_kraken.params import CcxtParams
 from tradecore_kraken.source import to_ms
@@ -21,8 +19,7 @@ from tradecore_kraken.source import to_ms
 if TYPE_CHECKING:
     import polars as pl
 
-    from tradecore.data.jobs import Job, JobStore
-    from tradecore.data.lake import Lake
+    from tradecore.api import Job, JobStore, Lake
 
 
 class CcxtSource(FetchingSource):
@@ -157,8 +154,7 @@ class CcxtSource(FetchingSource):
         return result
 
     def load(self, ctx: RunContext) -> pl.DataFrame:
-        from tradecore.data.jobs import JobStore
-        from tradecore.data.lake import Lake
+        from tradecore.api import JobStore, Lake
 
         p = self.params
         lake = Lake(p.lake or ctx.lake_root)

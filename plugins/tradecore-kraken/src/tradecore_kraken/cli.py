@@ -47,9 +47,7 @@ def import_dump(
     """
     import sys
 
-    from tradecore.cli.table import render_table
-    from tradecore.data.lake import Lake
-    from tradecore.paths import resolve_lake_root
+    from tradecore.api import Lake, render_table, resolve_lake_root
     from tradecore_kraken.dumps import DumpLedger, find_members, import_member
     from tradecore_kraken.pairs import altname_to_symbol
 

@@ -20,13 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from tradecore.api import JobStore
 from tradecore_kraken.errors import DumpError
+from tradecore_kraken.kraken_csv import MINUTES_TO_TIMEFRAME, read_ohlcvt
 from tradecore_kraken.pairs import DUMP_FILE, altname_to_symbol
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from tradecore.data.lake import Lake
+    from tradecore.api import Lake
 
 EXCHANGE = "kraken"
 _TABLE = """CREATE TABLE IF NOT EXISTS kraken_dumps (
@@ -51,8 +53,6 @@ class DumpMember:
 
     @property
     def timeframe(self) -> str:
-        from tradecore.data.kraken_csv import MINUTES_TO_TIMEFRAME
-
         if self.minutes not in MINUTES_TO_TIMEFRAME:
             raise DumpError(f"{self.label}: {self.minutes}-minute candles are not a Kraken interval")
         return MINUTES_TO_TIMEFRAME[self.minutes]
@@ -72,8 +72,6 @@ class DumpMember:
             ) from None
 
     def read(self, data: bytes | None = None) -> pl.DataFrame:
-        from tradecore.data.kraken_csv import read_ohlcvt
-
         return read_ohlcvt(self.read_bytes() if data is None else data, name=self.label, timeframe=self.timeframe)
 
 
@@ -122,9 +120,7 @@ class DumpLedger:
     """The table of imported dump contents, keyed by sha256, in the lake's job database."""
 
     def __init__(self, lake_root: str | Path) -> None:
-        from tradecore.data.jobs import JOBS_FILE
-
-        self.path = Path(lake_root).expanduser() / JOBS_FILE
+        self.path = JobStore(lake_root).path  # the lake's job database
 
     def _connect(self) -> sqlite3.Connection:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tradecore.errors import TradecoreError
+from tradecore.api import TradecoreError
 
 #: Kraken's own asset codes that ccxt renames (ccxt ``commonCurrencies`` for Kraken)
 KRAKEN_TO_COMMON = {
@@ -68,10 +68,11 @@ def altname_to_symbol(altname: str) -> str:
 
 def symbol_to_altname(symbol: str) -> str:
     """``BTC/USD -> XBTUSD`` (the name Kraken's dump files use)."""
-    base, quote = check_symbol(symbol).split("/")
+    return dump_altname(check_symbol(symbol))
+
+
+def dump_altname(pair: str) -> str:
+    """``BTC/USD -> XBTUSD`` for any stored pair name, unchecked (a ccxt settle suffix ``:USD`` is dropped)."""
+    base, _, quote = pair.partition("/")
+    quote = quote.split(":")[0]
     return COMMON_TO_KRAKEN.get(base, base) + COMMON_TO_KRAKEN.get(quote, quote)
-
-
-def pair_path_name(symbol: str) -> str:
-    """The pair's folder name in the lake: ``BTC/USD -> BTC-USD``."""
-    return check_symbol(symbol).replace("/", "-")

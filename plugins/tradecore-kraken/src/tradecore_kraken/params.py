@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tradecore.fields import UtcDatetime
-from tradecore.timeframes import timeframe_ms
+from tradecore.api import UtcDatetime, timeframe_ms
 
 KRAKEN_TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "4h", "12h", "1d", "1w", "2w")
 

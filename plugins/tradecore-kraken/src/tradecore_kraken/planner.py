@@ -12,24 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tradecore.data.fetching import PlanStep
-from tradecore.timeframes import timeframe_ms
+from tradecore.api import PlanStep, timeframe_ms
 from tradecore_kraken.errors import OutOfReach
+from tradecore_kraken.kraken_csv import FULL_ARCHIVE, MINUTES_TO_TIMEFRAME, quarterly_archive
 
 OHLC_LIMIT = 720
 #: ccxt timeframe -> Kraken interval minutes (REST and dump file names)
-TIMEFRAME_MINUTES = {
-    "1m": 1,
-    "5m": 5,
-    "15m": 15,
-    "30m": 30,
-    "1h": 60,
-    "4h": 240,
-    "12h": 720,
-    "1d": 1440,
-    "1w": 10080,
-    "2w": 21600,
-}
+TIMEFRAME_MINUTES = {timeframe: minutes for minutes, timeframe in MINUTES_TO_TIMEFRAME.items()}
 REST_TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "2w")
 #: Kraken serves at most 1000 trades per Trades call; ccxt paces Trades at rateLimit x cost 1.2
 TRADES_PER_CALL = 1000
@@ -59,11 +48,11 @@ def dump_archives(start_ms: int, end_ms: int) -> str:
     y1, m1 = _ym(end_ms - 1)
     q, y = (m0 - 1) // 3 + 1, y0
     while (y, q) <= (y1, (m1 - 1) // 3 + 1):
-        quarters.append(f"Kraken_OHLCVT_Q{q}_{y}.zip")
+        quarters.append(quarterly_archive(y, q))
         q, y = (1, y + 1) if q == 4 else (q + 1, y)
     if len(quarters) <= 2:
-        return " or ".join(quarters) + " (quarterly) or Kraken_OHLCVT.zip (complete history)"
-    return "Kraken_OHLCVT.zip (complete history)"
+        return " or ".join(quarters) + f" (quarterly) or {FULL_ARCHIVE} (complete history)"
+    return f"{FULL_ARCHIVE} (complete history)"
 
 
 def _ym(ms: int) -> tuple[int, int]:

@@ -5,12 +5,12 @@ Kept light: pydantic models and ccxt are imported inside the hooks and factories
 
 from __future__ import annotations
 
-from tradecore.hookspecs import hookimpl
+from tradecore.api import hookimpl
 
 
 @hookimpl
 def tradecore_sources():
-    from tradecore.specs import SourceSpec
+    from tradecore.api import SourceSpec
     from tradecore_kraken.params import CcxtParams, KrakenParams
 
     yield SourceSpec(

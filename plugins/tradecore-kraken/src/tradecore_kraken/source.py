@@ -11,9 +11,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from tradecore.data.fetching import FetchResult, PlanStep, Progress
-from tradecore.interfaces import FetchingSource, RunContext
-from tradecore.timeframes import timeframe_ms
+from tradecore.api import FetchingSource, FetchResult, PlanStep, Progress, RunContext, timeframe_ms
 from tradecore_kraken.errors import KrakenError
 from tradecore_kraken.pairs import symbol_to_altname
 from tradecore_kraken.params import KrakenParams
@@ -21,8 +19,7 @@ from tradecore_kraken.params import KrakenParams
 if TYPE_CHECKING:
     import polars as pl
 
-    from tradecore.data.jobs import Job, JobStore
-    from tradecore.data.lake import Lake
+    from tradecore.api import ExchangeFacts, Job, JobStore, Lake
     from tradecore_kraken.kraken_api import KrakenApi
 
 
@@ -48,6 +45,13 @@ class KrakenSource(FetchingSource):
     """Kraken OHLCV into the lake: dumps, REST OHLC, trades rebuilt into candles."""
 
     exchange = "kraken"
+
+    @classmethod
+    def exchange_facts(cls, exchange: str) -> ExchangeFacts:
+        """REST reach (720 candles), the trades history and the OHLCVT dump names, for gap reports."""
+        from tradecore_kraken.facts import KRAKEN_FACTS
+
+        return KRAKEN_FACTS
 
     def __init__(self, params: KrakenParams) -> None:
         self.params = params
@@ -284,8 +288,7 @@ class KrakenSource(FetchingSource):
 
     def load(self, ctx: RunContext) -> pl.DataFrame:
         """Candles for the run, fetching into the lake first what it does not hold yet."""
-        from tradecore.data.jobs import JobStore
-        from tradecore.data.lake import Lake
+        from tradecore.api import JobStore, Lake
 
         p = self.params
         lake = Lake(p.lake or ctx.lake_root)

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tradecore.data.trades import candles_from_arrays
-from tradecore.timeframes import timeframe_ms
+from tradecore.api import candles_from_trades, timeframe_ms
 
 if TYPE_CHECKING:
-    from tradecore.data.lake import Lake
+    from tradecore.api import Lake
     from tradecore_kraken.kraken_api import KrakenApi
 
 DAY_MS = 86_400_000
@@ -112,7 +111,7 @@ def backfill_trades(
         p = np.concatenate(prices) if prices else np.empty(0)
         v = np.concatenate(volumes) if volumes else np.empty(0)
         cut = int(np.searchsorted(t, boundary, side="left"))
-        candles = candles_from_arrays(t[:cut], p[:cut], v[:cut], step)
+        candles = candles_from_trades(t[:cut], p[:cut], v[:cut], step)
         lake.replace_window(exchange, symbol, timeframe, state.window_start, boundary, candles, ORIGIN)
         # the next window's trades may already sit in earlier pages: resume from the first such page
         resume_since = next((c for c, newest in pages if newest >= boundary), since)

@@ -1,4 +1,4 @@
-"""Readers for Kraken's downloadable CSVs: OHLCVT candles and time-and-sales trades.
+"""Kraken's downloadable CSVs: readers for OHLCVT candles and time-and-sales trades, and the dump names.
 
 OHLCVT files are headerless ``time,open,high,low,close,volume,trades`` (UNIX seconds of the interval
 open; volumes sometimes in scientific notation such as ``5.5E+2``), named ``<ALTNAME>_<minutes>.csv``.
@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Union
 
-from tradecore.errors import TradecoreError
+from tradecore.api import TradecoreError, timeframe_ms
 
 if TYPE_CHECKING:
     import polars as pl
@@ -36,11 +36,20 @@ MINUTES_TO_TIMEFRAME = {
     10080: "1w",
     21600: "2w",
 }
+#: candle intervals (minutes) in Kraken's OHLCVT dump archives
+DUMP_MINUTES = (1, 5, 15, 30, 60, 240, 720, 1440)
+#: Kraken's complete-history OHLCVT archive (quarterly ones: :func:`quarterly_archive`)
+FULL_ARCHIVE = "Kraken_OHLCVT.zip"
 _OHLCVT_NAME = re.compile(r"^(?P<altname>[A-Z0-9.]+)_(?P<minutes>\d+)\.csv$", re.IGNORECASE)
 
 
 class KrakenCsvError(TradecoreError):
     """A corrupt, truncated or misnamed Kraken CSV."""
+
+
+def quarterly_archive(year: int, quarter: int) -> str:
+    """Kraken's quarterly OHLCVT archive, e.g. ``Kraken_OHLCVT_Q3_2023.zip``."""
+    return f"Kraken_OHLCVT_Q{quarter}_{year}.zip"
 
 
 def parse_ohlcvt_name(name: str) -> tuple[str, str]:
@@ -134,8 +143,6 @@ def read_ohlcvt(source: Source, *, name: str | None = None, timeframe: str | Non
         except KrakenCsvError:
             timeframe = None
     if timeframe is not None and frame.height:
-        from tradecore.timeframes import timeframe_ms
-
         step_s = timeframe_ms(timeframe) // 1000
         off = frame.select((pl.col("time") % step_s != 0).arg_true().first()).item()
         if off is not None:
