@@ -300,11 +300,7 @@ class TradecorePluginManager(pluggy.PluginManager):
             if name in wrappers or (plugins is not None and name not in plugins):
                 continue
             while self._active(name):
-                called = [
-                    i
-                    for i in impls
-                    if i.plugin_name == name or (i.plugin_name in wrappers and self._active(i.plugin_name))
-                ]
+                called = [impl, *(w for w in impls if w.plugin_name in wrappers and self._active(w.plugin_name))]
                 started = time.perf_counter()
                 try:
                     value = self._call_subset(hook_name, impls, called, kwargs)
@@ -382,7 +378,7 @@ def _import_file(path: Path) -> ModuleType:
 def _raised_by(exc: BaseException, impls: Sequence[pluggy.HookImpl]) -> str | None:
     """The plugin whose hook function is innermost in ``exc``'s traceback: a wrapper that raises is
     to blame, not the plugin it wraps; a plugin's exception passing through a wrapper stays its own."""
-    plugin_of = {getattr(impl.function, "__code__", None): impl.plugin_name for impl in impls}
+    plugin_of = {impl.function.__code__: impl.plugin_name for impl in impls}
     culprit, tb = None, exc.__traceback__
     while tb is not None:
         culprit = plugin_of.get(tb.tb_frame.f_code, culprit)

@@ -59,8 +59,8 @@ def plugins(ctx: click.Context, as_json: bool, check: bool, requirements: bool, 
         for r in records:
             if r.legacy_groups:  # only here: a notice on every command would bury the user in noise
                 click.echo(
-                    f"deprecated: plugin {r.name!r} ({r.distribution}) declares the per-kind entry-point groups "
-                    f"{', '.join(r.legacy_groups)}; declare one instead: "
+                    f"deprecated: plugin {r.name!r} ({r.distribution}) uses the per-kind entry-point group(s) "
+                    f"{', '.join(r.legacy_groups)}; declare one entry point instead: "
                     f'[project.entry-points.tradecore] {r.name} = "{r.module}"',
                     err=True,
                 )
