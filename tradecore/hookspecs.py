@@ -1,8 +1,9 @@
-"""The plugin contract: one plural registration hook per component kind, plus CLI extension.
+"""The plugin contract: one plural registration hook per component kind, plus CLI extension and provenance.
 
-Every hook returns an iterable of specs (see :mod:`tradecore.specs`). The core calls each plugin's
-implementation separately, so one plugin's failure never hides another's components. Each docstring
-carries a working example; ``tests/test_hooks_documented.py`` runs every one of them.
+Every registration hook returns an iterable of specs (see :mod:`tradecore.specs`; :mod:`tradecore.kinds`
+maps each hook to its kind). The core calls each plugin's implementation separately, so one plugin's
+failure never hides another's components. Each docstring carries a working example;
+``tests/core/test_hooks.py`` runs every one of them.
 """
 
 from __future__ import annotations
@@ -145,11 +146,24 @@ def tradecore_commands(cli: click.Group) -> None:
     """
 
 
-#: hook name -> component kind; the order is the order listings use
-REGISTRATION_HOOKS = {
-    "tradecore_sources": "sources",
-    "tradecore_indicators": "indicators",
-    "tradecore_reward_terms": "rewards",
-    "tradecore_trainers": "trainers",
-    "tradecore_backends": "backends",
-}
+@hookspec
+def tradecore_provenance() -> dict[str, str]:
+    """Report the packages your components depend on, as ``{package: version}``; every run that uses
+    one of your components records them in its ``run.json``, beside your plugin's own version. Read
+    versions from package metadata: importing a heavy package here slows every run's start.
+
+    Example::
+
+        from importlib.metadata import PackageNotFoundError, version
+        from tradecore import hookimpl
+
+        @hookimpl
+        def tradecore_provenance():
+            found = {}
+            for package in ("numpy", "an-optional-extra"):
+                try:
+                    found[package] = version(package)
+                except PackageNotFoundError:
+                    pass  # not installed: nothing of ours used it
+            return found
+    """

@@ -21,7 +21,7 @@ from tradecore import strict_json
 from tradecore.compute.sweep_config import SweepConfig
 from tradecore.env.config import EnvConfig, SplitConfig
 from tradecore.errors import ManifestError, ManifestIssue, join_path
-from tradecore.specs import KIND_LABEL
+from tradecore.kinds import BY_KEY, KINDS
 
 if TYPE_CHECKING:
     from tradecore.registry import Registry
@@ -66,11 +66,6 @@ class Manifest(BaseModel):
     trainer: ComponentRef | None = None
     backend: ComponentRef = Field(default_factory=lambda: ComponentRef(type="local"))
     sweep: SweepConfig | None = Field(None, description="Run many variants of this manifest (grid or random search)")
-
-
-#: manifest key -> component kind, for single components and lists of them
-SINGLE_COMPONENTS = {"source": "sources", "trainer": "trainers", "backend": "backends"}
-LIST_COMPONENTS = {"indicators": "indicators", "reward": "rewards"}
 
 
 @dataclass(frozen=True)
@@ -179,13 +174,15 @@ def resolve(data: Any, registry: Registry) -> ResolvedManifest:
     manifest = _validate_envelope(data, issues)
     resolved: dict[str, Any] = {}
     if isinstance(data, dict):
-        for key, kind in SINGLE_COMPONENTS.items():
+        for kind in (k for k in KINDS if not k.many):
+            key = kind.manifest_key
             raw = data.get(key, {"type": "local"} if key == "backend" else None)
-            resolved[key] = _resolve_ref(raw, key, kind, registry, issues) if raw is not None else None
-        for key, kind in LIST_COMPONENTS.items():
+            resolved[key] = _resolve_ref(raw, key, kind.key, registry, issues) if raw is not None else None
+        for kind in (k for k in KINDS if k.many):
+            key = kind.manifest_key
             raw_list = data.get(key, [{"type": "pnl"}] if key == "reward" else [])
             resolved[key] = (
-                [_resolve_ref(item, f"{key}[{i}]", kind, registry, issues) for i, item in enumerate(raw_list)]
+                [_resolve_ref(item, f"{key}[{i}]", kind.key, registry, issues) for i, item in enumerate(raw_list)]
                 if isinstance(raw_list, list)
                 else []
             )
@@ -244,7 +241,7 @@ def _resolve_ref(
         issues.append(
             ManifestIssue(
                 f"{path}.type",
-                f"{KIND_LABEL[kind]} {raw['type']!r} of plugin {provided.plugin!r} is broken: {one_line(exc)}",
+                f"{BY_KEY[kind].label} {raw['type']!r} of plugin {provided.plugin!r} is broken: {one_line(exc)}",
                 hint="report it to the plugin's authors, or run with --strict",
             )
         )

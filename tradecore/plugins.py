@@ -1,41 +1,40 @@
 """Plugin discovery, isolation, disabling and listing.
 
-Plugins are modules holding ``@hookimpl`` functions. They arrive from entry points (groups
-``tradecore.<kind>``; the core's own built-ins come the same way), from a drop-in directory, or as
-objects handed over by embedding code. Whatever goes wrong with one plugin -- import, registration,
-a raising hook, a bad spec -- is recorded on its :class:`PluginRecord` and everything else keeps
-working; strict mode re-raises instead.
+Plugins are modules holding ``@hookimpl`` functions. They arrive from entry points in the
+``tradecore`` group (and, deprecated, the per-kind ``tradecore.<kind>`` groups), from a drop-in
+directory, or as objects handed over by embedding code; the core's own built-ins are registered
+directly, as pytest registers its own. Whatever goes wrong with one plugin -- import, registration, a
+raising hook, a bad spec -- is recorded on its :class:`PluginRecord` and everything else keeps working;
+strict mode re-raises instead.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import sys
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
 from tradecore import hookspecs
+from tradecore.kinds import KINDS
 
-log = logging.getLogger("tradecore.plugins")
+if TYPE_CHECKING:
+    from tradecore.kinds import Kind
 
-ENTRY_POINT_GROUPS = {
-    "sources": "tradecore.sources",
-    "indicators": "tradecore.indicators",
-    "rewards": "tradecore.rewards",
-    "trainers": "tradecore.trainers",
-    "backends": "tradecore.backends",
-}
+#: the one entry-point group of plugin distributions (value: the module holding the hooks)
+ENTRY_POINT_GROUP = "tradecore"
+#: per-kind groups read for plugins written before the single group (``tradecore plugins --check`` warns)
+LEGACY_ENTRY_POINT_GROUPS = tuple(kind.legacy_group for kind in KINDS)
 CORE_DISTRIBUTION = "tradecore"
-#: built-ins registered directly when entry-point discovery is off (embedding, tests)
+#: the core's built-ins: always registered, never disabled
 BUILTIN_PLUGINS = {
     "synthetic": "tradecore.builtins.synthetic",
     "standard-indicators": "tradecore.builtins.indicators",
@@ -72,6 +71,12 @@ class PluginRecord:
     reason: str | None = None
     traceback: str | None = None
     provides: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def legacy_groups(self) -> tuple[str, ...]:
+        """The deprecated per-kind groups it was found through, unless it declares ``tradecore`` too
+        (a plugin may keep both to support older cores)."""
+        return () if ENTRY_POINT_GROUP in self.groups else self.groups
 
     def fail(self, stage: Stage, exc: BaseException, status: Status = "failed") -> None:
         self.status, self.stage = status, stage
@@ -152,6 +157,10 @@ class TradecorePluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.controls = controls or PluginControls()
         self.records: dict[str, PluginRecord] = {}
+        # pluggy's own tracer: plugin authors' ``enable_tracing()`` lines and ours share one writer
+        self.hooktrace = self.trace.root.get("hook")
+        if self.controls.trace:
+            self.trace.root.setwriter(_trace_to_stderr)
 
     # -- adding plugins ---------------------------------------------------------------------------
     def add(self, plugin: Any, record: PluginRecord) -> bool:
@@ -209,28 +218,29 @@ class TradecorePluginManager(pluggy.PluginManager):
             return
         self.add(module, record)
 
-    def load_entrypoints(self, groups: Iterable[str] = ENTRY_POINT_GROUPS.values()) -> None:
-        """Discover plugins in the entry-point ``groups``; a module listed in several groups
-        registers once."""
+    def load_entrypoints(self) -> None:
+        """Discover plugins in the ``tradecore`` entry-point group and the legacy per-kind groups; a
+        module already registered (listed in several groups, or a built-in) registers once."""
         from importlib.metadata import entry_points
 
         by_module: dict[str, PluginRecord] = {}
         loaders: dict[str, Any] = {}
+        registered = {record.module for record in self.records.values()}
         everything = entry_points()  # one scan of the installed distributions, not one per group
-        for group in groups:
+        for group in (ENTRY_POINT_GROUP, *LEGACY_ENTRY_POINT_GROUPS):
             for ep in everything.select(group=group):
+                if ep.value in registered:  # e.g. an older core's metadata still listing its built-ins
+                    continue
                 if ep.value in by_module:
                     by_module[ep.value].groups += (group,)
                     continue
                 dist = getattr(ep, "dist", None)
-                dist_name = dist.metadata["Name"] if dist is not None else None
                 by_module[ep.value] = PluginRecord(
                     name=ep.name,
                     module=ep.value,
-                    distribution=dist_name,
+                    distribution=dist.metadata["Name"] if dist is not None else None,
                     version=dist.version if dist is not None else None,
                     groups=(group,),
-                    builtin=dist_name == CORE_DISTRIBUTION,
                     origin="entrypoint",
                 )
                 loaders[ep.value] = ep.load
@@ -238,7 +248,8 @@ class TradecorePluginManager(pluggy.PluginManager):
             self.load_module(record, loaders[module])
 
     def load_builtins(self) -> None:
-        """Register the core's built-ins without entry points (discovery turned off)."""
+        """Register the core's built-ins. They have no entry points: like pytest's own plugins they
+        are always there, and one way to load them keeps bare checkouts and installs alike."""
         from tradecore import __version__
 
         for name, module in BUILTIN_PLUGINS.items():
@@ -273,32 +284,77 @@ class TradecorePluginManager(pluggy.PluginManager):
         return self.add(plugin, PluginRecord(name=str(name), module=str(module), origin="embedded"))
 
     # -- calling hooks ----------------------------------------------------------------------------
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every plugin's implementation of ``hook_name`` separately; a plugin that raises
-        is marked failed and skipped."""
+    def call_each(
+        self, hook_name: str, *, plugins: Collection[str] | None = None, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
+        """Call each active plugin's implementation of ``hook_name`` (only those of ``plugins`` when
+        given) through pluggy, one plugin at a time, in pluggy's order (``tryfirst``/``trylast``) and
+        inside every active hook wrapper. Returns ``(plugin, value)`` pairs; a generator is read here,
+        so its failure is its plugin's too. A plugin that raises is marked failed and skipped; a
+        wrapper that raises is marked failed and the plugin it wrapped is called again without it."""
+        impls = getattr(self.hook, hook_name).get_hookimpls()
+        wrappers = {i.plugin_name for i in impls if i.wrapper or i.hookwrapper}
         results = []
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
-            record = self.records.get(impl.plugin_name)
-            if record is None or record.status != "active":
+        for impl in reversed(impls):  # pluggy calls the last registered (and tryfirst) first
+            name = impl.plugin_name
+            if name in wrappers or (plugins is not None and name not in plugins):
                 continue
-            args = [kwargs[a] for a in impl.argnames]
-            started = time.perf_counter()
-            try:
-                value = impl.function(*args)
-                if hook_name != "tradecore_commands":
-                    value = list(value or ())
-            except Exception as exc:
-                record.fail("hook", exc)
-                self._settle(record)
-                continue
-            finally:
-                if self.controls.trace:
-                    print(
-                        f"[trace] {hook_name} <- {impl.plugin_name} ({(time.perf_counter() - started) * 1e3:.1f} ms)",
-                        file=sys.stderr,
-                    )
-            results.append((impl.plugin_name, value))
+            while self._active(name):
+                called = [impl, *(w for w in impls if w.plugin_name in wrappers and self._active(w.plugin_name))]
+                started = time.perf_counter()
+                try:
+                    value = self._call_subset(hook_name, impls, called, kwargs)
+                except Exception as exc:
+                    culprit = _raised_by(exc, called) or name
+                    self.hooktrace(f"{hook_name} <- {name} ({_ms_since(started)} ms, {culprit} raised)")
+                    self.records[culprit].fail("hook", exc)
+                    self._settle(self.records[culprit])
+                    continue
+                self.hooktrace(f"{hook_name} <- {name} ({_ms_since(started)} ms)")
+                results.append((name, value))
+                break
         return results
+
+    def _call_subset(
+        self, hook_name: str, impls: Sequence[pluggy.HookImpl], called: Sequence[pluggy.HookImpl], kwargs: Any
+    ) -> Any:
+        """Call ``hook_name`` through pluggy with only the ``called`` implementations."""
+        others = [i.plugin for i in impls if i not in called]
+        returned = self.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+        value = returned[0] if returned else None  # pluggy drops a None result
+        return list(value) if isinstance(value, Iterator) else value
+
+    def _active(self, name: str) -> bool:
+        record = self.records.get(name)
+        return record is not None and record.status == "active"
+
+    def may_provide(self, record: PluginRecord, kind: Kind) -> bool:
+        """Whether a plugin that is not active could be the one providing ``kind`` components."""
+        if record.stage in ("hook", "spec"):  # it registered before failing: its hooks say what it provides
+            plugin = self.get_plugin(record.name)
+            return any(caller.name == kind.hook for caller in self.get_hookcallers(plugin) or ())
+        legacy = record.legacy_groups
+        return kind.legacy_group in legacy if legacy else True  # never imported: it may provide any kind
+
+    def provenance(self, plugins: Collection[str]) -> dict[str, dict[str, Any]]:
+        """Name, distribution and version of each of ``plugins``, with the packages it reports through
+        ``tradecore_provenance`` (``{package: version}``)."""
+        reported = dict(self.call_each("tradecore_provenance", plugins=plugins))
+        out = {}
+        for name in plugins:
+            record, packages = self.records[name], reported.get(name) or {}
+            if not isinstance(packages, dict):
+                record.fail(
+                    "hook", TypeError(f"tradecore_provenance must return a dict, got {type(packages).__name__}")
+                )
+                self._settle(record)
+                packages = {}
+            out[name] = {
+                "distribution": record.distribution,
+                "version": record.version,
+                "packages": {str(package): str(version) for package, version in packages.items()},
+            }
+        return out
 
     def listing(self) -> list[PluginRecord]:
         return sorted(self.records.values(), key=lambda r: (not r.builtin, r.name))
@@ -317,3 +373,22 @@ def _import_file(path: Path) -> ModuleType:
         sys.modules.pop(module_name, None)
         raise
     return module
+
+
+def _raised_by(exc: BaseException, impls: Sequence[pluggy.HookImpl]) -> str | None:
+    """The plugin whose hook function is innermost in ``exc``'s traceback: a wrapper that raises is
+    to blame, not the plugin it wraps; a plugin's exception passing through a wrapper stays its own."""
+    plugin_of = {impl.function.__code__: impl.plugin_name for impl in impls}
+    culprit, tb = None, exc.__traceback__
+    while tb is not None:
+        culprit = plugin_of.get(tb.tb_frame.f_code, culprit)
+        tb = tb.tb_next
+    return culprit
+
+
+def _ms_since(started: float) -> str:
+    return f"{(time.perf_counter() - started) * 1e3:.1f}"
+
+
+def _trace_to_stderr(message: str) -> None:
+    sys.stderr.write(f"[trace] {message}")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from tradecore.hookspecs import REGISTRATION_HOOKS
-from tradecore.plugins import ENTRY_POINT_GROUPS, TradecorePluginManager
-from tradecore.specs import KIND_LABEL, KINDS, SPEC_TYPES, ComponentSpec, SpecError
+from tradecore.kinds import BY_KEY, KINDS
+from tradecore.plugins import TradecorePluginManager
+from tradecore.specs import ComponentSpec, SpecError
 
 
 class LookupFailure(LookupError):
@@ -36,20 +36,20 @@ class Provided:
 @dataclass
 class Registry:
     manager: TradecorePluginManager
-    components: dict[str, dict[str, list[Provided]]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+    components: dict[str, dict[str, list[Provided]]] = field(default_factory=lambda: {kind.key: {} for kind in KINDS})
 
     @classmethod
     def collect(cls, manager: TradecorePluginManager) -> Registry:
         """Call every registration hook, plugin by plugin, and check each spec."""
         registry = cls(manager)
         gathered: dict[str, list[Provided]] = {}
-        for hook_name, kind in REGISTRATION_HOOKS.items():
-            for plugin, specs in manager.call_each(hook_name):
+        for kind in KINDS:
+            for plugin, specs in manager.call_each(kind.hook):
                 try:
-                    for spec in specs:
-                        if not isinstance(spec, SPEC_TYPES[kind]):
+                    for spec in specs or ():
+                        if not isinstance(spec, kind.spec_type):
                             raise SpecError(
-                                f"{hook_name} must yield {SPEC_TYPES[kind].__name__}, got {type(spec).__name__}"
+                                f"{kind.hook} must yield {kind.spec_type.__name__}, got {type(spec).__name__}"
                             )
                         spec.check()
                         gathered.setdefault(plugin, []).append(Provided(plugin, spec))
@@ -76,15 +76,15 @@ class Registry:
     def clashes(self) -> list[tuple[str, str, list[str]]]:
         """(kind, name, plugins) for every name more than one plugin provides."""
         return [
-            (kind, name, [p.plugin for p in provided])
+            (kind.key, name, [p.plugin for p in provided])
             for kind in KINDS
-            for name, provided in sorted(self.components[kind].items())
+            for name, provided in sorted(self.components[kind.key].items())
             if len(provided) > 1
         ]
 
     def lookup(self, kind: str, ref: str) -> Provided:
         """Find the component ``ref`` (``name`` or ``plugin/name``) of ``kind``."""
-        label = KIND_LABEL[kind]
+        label = BY_KEY[kind].label
         plugin_name, _, name = ref.rpartition("/")
         candidates = self.components[kind].get(name, [])
         if plugin_name:
@@ -101,12 +101,11 @@ class Registry:
         raise self._not_found(kind, ref, plugin_name, name)
 
     def _not_found(self, kind: str, ref: str, plugin_name: str, name: str) -> LookupFailure:
-        label = KIND_LABEL[kind]
-        group = ENTRY_POINT_GROUPS[kind]
+        label = BY_KEY[kind].label
         troubled = [
             r
             for r in self.manager.records.values()
-            if r.status != "active" and (group in r.groups or r.origin == "directory")
+            if r.status != "active" and self.manager.may_provide(r, BY_KEY[kind])
         ]
         # prefer the plugin named like the component (kraken provides kraken) or like the qualifier
         named = [r for r in troubled if r.name in (name, plugin_name)]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradecore.plugins import BUILTIN_PLUGINS, PluginControls, TradecorePluginManager
+from tradecore.plugins import PluginControls, TradecorePluginManager
 from tradecore.registry import Provided, Registry
 
 if TYPE_CHECKING:  # the manifest pulls in pydantic: not needed for --help or plugin commands
@@ -32,11 +32,10 @@ class Runtime:
     ) -> None:
         self.controls = controls or PluginControls()
         self.manager = TradecorePluginManager(self.controls)
+        if builtins:
+            self.manager.load_builtins()
         if entrypoints:
             self.manager.load_entrypoints()
-        # a bare checkout has no entry-point metadata: fall back to registering built-ins directly
-        if builtins and not any(self.manager.records.get(n) for n in BUILTIN_PLUGINS):
-            self.manager.load_builtins()
         for directory in self.controls.plugin_dirs:
             self.manager.load_directory(directory)
         for plugin in plugins:
@@ -72,6 +71,11 @@ class Runtime:
 
     def component(self, kind: str, name: str) -> Provided:
         return self.registry.lookup(kind, name)
+
+    def provenance(self, resolved: ResolvedManifest) -> dict[str, dict[str, Any]]:
+        """What a run records of each plugin whose components ``resolved`` uses: distribution,
+        version and the packages the plugin reports through ``tradecore_provenance``."""
+        return self.manager.provenance(resolved.plugins)
 
     def resolve(self, manifest: str | Path | dict[str, Any] | Manifest) -> ResolvedManifest:
         """Validate a manifest (path, parsed JSON or model) in both phases against this runtime."""

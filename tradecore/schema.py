@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tradecore.manifest import LIST_COMPONENTS, SINGLE_COMPONENTS, Manifest
+from tradecore.kinds import KINDS
+from tradecore.manifest import Manifest
 from tradecore.registry import Registry
 
 SCHEMA_ID = "https://tradecore.dev/schema/manifest.schema.json"
@@ -17,7 +18,8 @@ def manifest_schema(registry: Registry) -> dict[str, Any]:
     defs = schema.setdefault("$defs", {})
     schema["$id"] = SCHEMA_ID
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    for key, kind in {**SINGLE_COMPONENTS, **LIST_COMPONENTS}.items():
+    for component in KINDS:
+        key, kind = component.manifest_key, component.key
         base = "RewardRef" if key == "reward" else "ComponentRef"
         names, branches = [], []
         for provided in registry.all(kind):
@@ -41,7 +43,7 @@ def manifest_schema(registry: Registry) -> dict[str, Any]:
         defs[f"{kind}.ref"] = ref_schema
         target = f"#/$defs/{kind}.ref"
         prop = schema["properties"][key]
-        if key in LIST_COMPONENTS:
+        if component.many:
             prop["items"] = {"$ref": target}
         elif "anyOf" in prop:  # optional single component (trainer)
             prop["anyOf"] = [{"$ref": target}, {"type": "null"}]
@@ -53,7 +55,3 @@ def manifest_schema(registry: Registry) -> dict[str, Any]:
 
 def dumps(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
-
-
-#: the plugins this repository ships; the committed schema covers exactly these plus the built-ins
-PROJECT_PLUGINS = ("kraken", "sb3", "talib", "runpod", "ray")

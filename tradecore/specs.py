@@ -41,6 +41,7 @@ class ComponentSpec:
     #: extra, kind-specific facts a listing may show (e.g. an indicator's output columns)
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    #: the key of the component's kind; :mod:`tradecore.kinds` holds the rest of its row
     kind: ClassVar[str] = ""
 
     def check(self) -> None:
@@ -134,17 +135,3 @@ class BackendSpec(ComponentSpec):
     """A compute backend; builds a :class:`tradecore.interfaces.ComputeBackend`."""
 
     kind: ClassVar[str] = "backends"
-
-
-SPEC_TYPES: dict[str, type[ComponentSpec]] = {
-    cls.kind: cls for cls in (SourceSpec, IndicatorSpec, RewardTermSpec, TrainerSpec, BackendSpec)
-}
-KINDS: tuple[str, ...] = tuple(SPEC_TYPES)
-#: the manifest key for each kind (singular where the manifest holds one)
-KIND_LABEL = {
-    "sources": "source",
-    "indicators": "indicator",
-    "rewards": "reward term",
-    "trainers": "trainer",
-    "backends": "backend",
-}

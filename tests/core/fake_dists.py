@@ -1,7 +1,7 @@
 """Build fake installed distributions (dist-info + module) in a temp folder put on sys.path.
 
 Each failure mode of the plugin contract gets its own distribution, discovered through the real
-entry-point groups exactly as a pip-installed plugin would be.
+entry-point groups (``tradecore``, or the legacy per-kind ones) exactly as a pip-installed plugin would be.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ PLUGIN_MODULES = {
         def tradecore_sources():
             yield SourceSpec(name="fake-source", description="ok source", params=P, factory="fakeplug_ok:Src")
 
+        @hookimpl
+        def tradecore_provenance():
+            return {"fakelib": "9.9.9"}
+
         class Ind:
             def __init__(self, params):
                 self.params = params
@@ -35,6 +39,19 @@ PLUGIN_MODULES = {
         class Src:
             def __init__(self, params):
                 self.params = params
+    """,
+    "legacy": """
+        from pydantic import BaseModel, ConfigDict
+        from tradecore import hookimpl
+        from tradecore.specs import IndicatorSpec
+
+        class P(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+
+        @hookimpl
+        def tradecore_indicators():
+            yield IndicatorSpec(name="fake-legacy", description="found through tradecore.<kind>", params=P,
+                                factory="x:y")
     """,
     "importerror": """
         import a_module_that_does_not_exist  # noqa: F401
@@ -92,7 +109,7 @@ PLUGIN_MODULES = {
 
 
 def write_fake_dist(
-    root: Path, name: str, groups: tuple[str, ...] = ("tradecore.indicators",), entry_name: str | None = None
+    root: Path, name: str, groups: tuple[str, ...] = ("tradecore",), entry_name: str | None = None
 ) -> str:
     """Write module ``fakeplug_<name>`` and dist ``fakeplug-<name>`` whose entry points list it."""
     module = f"fakeplug_{name}"

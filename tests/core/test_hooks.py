@@ -11,9 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from tradecore import hookspecs
-from tradecore.hookspecs import REGISTRATION_HOOKS
+from tradecore.kinds import KINDS
 from tradecore.plugins import TradecorePluginManager
-from tradecore.specs import SPEC_TYPES
 
 REPO = Path(__file__).resolve().parents[2]
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("tradecore_"))
@@ -26,7 +25,7 @@ def example_code(hook_name: str) -> str:
 
 
 def test_hook_list_is_what_the_contract_says():
-    assert HOOKS == sorted([*REGISTRATION_HOOKS, "tradecore_commands"])
+    assert HOOKS == sorted([*(kind.hook for kind in KINDS), "tradecore_commands", "tradecore_provenance"])
     assert set(TradecorePluginManager().hook_names()) == set(HOOKS)
 
 
@@ -44,14 +43,14 @@ def test_hook_is_tested_somewhere_else(hook_name):
     assert any(hook_name in p.read_text() for p in tests), f"no test uses {hook_name}"
 
 
-@pytest.mark.parametrize("hook_name", sorted(REGISTRATION_HOOKS))
-def test_registration_hook_example_runs(hook_name):
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.hook)
+def test_registration_hook_example_runs(kind):
     namespace: dict = {}
-    exec(compile(example_code(hook_name), f"<{hook_name} example>", "exec"), namespace)
-    specs = list(namespace[hook_name]())
+    exec(compile(example_code(kind.hook), f"<{kind.hook} example>", "exec"), namespace)
+    specs = list(namespace[kind.hook]())
     assert specs, "the example must register at least one component"
     for spec in specs:
-        assert isinstance(spec, SPEC_TYPES[REGISTRATION_HOOKS[hook_name]])
+        assert isinstance(spec, kind.spec_type) and spec.kind == kind.key
         spec.check()
 
 
@@ -62,3 +61,11 @@ def test_tradecore_commands_example_runs():
     namespace["tradecore_commands"](group)
     result = CliRunner().invoke(group, ["hello"])
     assert result.exit_code == 0 and result.output == "hello\n"
+
+
+def test_tradecore_provenance_example_runs():
+    namespace: dict = {}
+    exec(compile(example_code("tradecore_provenance"), "<tradecore_provenance example>", "exec"), namespace)
+    reported = namespace["tradecore_provenance"]()
+    assert reported["numpy"] and "an-optional-extra" not in reported
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in reported.items())

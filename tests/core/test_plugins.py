@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 from tests.core.fake_dists import install_fake_dists
+from tradecore.cli import cli
 from tradecore.errors import ManifestError
 from tradecore.plugins import PluginControls, PluginError
 from tradecore.runtime import Runtime
 
 ALL_FAKES = {
-    "ok": ("tradecore.indicators", "tradecore.sources"),
-    "importerror": ("tradecore.sources",),
+    "ok": ("tradecore", "tradecore.indicators"),  # the single group, plus a legacy one for older cores
+    "legacy": ("tradecore.indicators", "tradecore.sources"),  # written before the single group
+    "importerror": ("tradecore",),
     "unavailable": ("tradecore.trainers",),
-    "badhook": ("tradecore.indicators",),
-    "typohook": ("tradecore.indicators",),
-    "raises": ("tradecore.indicators",),
-    "badspec": ("tradecore.indicators",),
-    "clash": ("tradecore.indicators",),
+    "badhook": ("tradecore",),
+    "typohook": ("tradecore",),
+    "raises": ("tradecore",),
+    "badspec": ("tradecore",),
+    "clash": ("tradecore",),
 }
 
 
@@ -59,10 +62,27 @@ def test_every_failure_mode_is_recorded_and_the_rest_keeps_working(fakes):
 
 def test_module_in_several_groups_registers_once(fakes):
     rt = fake_runtime()
-    record = rt.manager.records["ok"]
-    assert set(record.groups) == {"tradecore.indicators", "tradecore.sources"}
-    assert rt.manager.get_plugin("ok") is not None
-    assert sum(1 for name, _ in rt.manager.list_name_plugin() if name == "ok") == 1
+    for name, groups in (("ok", {"tradecore", "tradecore.indicators"}), ("legacy", LEGACY_GROUPS)):
+        assert set(rt.manager.records[name].groups) == groups
+        assert sum(1 for registered, _ in rt.manager.list_name_plugin() if registered == name) == 1
+
+
+LEGACY_GROUPS = {"tradecore.indicators", "tradecore.sources"}
+
+
+def test_legacy_groups_still_load_with_a_deprecation_notice_in_check_only(fakes):
+    rt = fake_runtime()
+    assert "fake-legacy" in rt.registry.names("indicators")
+    assert set(rt.manager.records["legacy"].legacy_groups) == LEGACY_GROUPS
+    assert rt.manager.records["ok"].legacy_groups == ()  # it declares "tradecore" too: nothing to warn about
+    runner = CliRunner()
+    checked = runner.invoke(cli, ["--only", "legacy,ok", "plugins", "--check"])
+    assert checked.exit_code == 0, checked.output
+    notices = [line for line in checked.stderr.splitlines() if line.startswith("deprecated:")]
+    assert any("plugin 'legacy' (fakeplug-legacy)" in n and "[project.entry-points.tradecore]" in n for n in notices)
+    assert not any("'ok'" in n for n in notices)
+    listed = runner.invoke(cli, ["--only", "legacy,ok", "plugins"])
+    assert listed.exit_code == 0 and "deprecated" not in listed.stderr
 
 
 def test_clash_is_reported_and_qualified_name_resolves_it(fakes, manifest_factory):
@@ -109,11 +129,131 @@ def test_strict_mode_reraises_with_traceback(fakes):
     assert "Traceback" in str(err.value) and "a_module_that_does_not_exist" in str(err.value)
 
 
+def test_strict_mode_reraises_a_raising_hook(fakes):
+    with pytest.raises(PluginError) as err:
+        fake_runtime(strict=True, allow=("raises",)).registry  # noqa: B018 - collecting calls the hooks
+    assert "failed at hook" in str(err.value) and "boom inside the hook" in str(err.value)
+
+
 def test_trace_mode_logs_hook_calls(fakes, capsys):
-    fake_runtime(trace=True, allow=("ok",)).registry  # noqa: B018 - collecting calls the hooks
+    fake_runtime(trace=True, allow=("ok", "raises")).registry  # noqa: B018 - collecting calls the hooks
     err = capsys.readouterr().err
     assert "[trace] tradecore_indicators <- ok" in err
     assert "[trace] tradecore_sources <- synthetic" in err
+    assert "raises raised)" in err
+
+
+def test_tracing_goes_through_pluggy():
+    """Hook calls go through pluggy's hook execution (its monitoring sees each one) and our trace
+    lines through pluggy's tracer, so a plugin author's ``enable_tracing()`` shows both."""
+    rt = Runtime(entrypoints=False)
+    lines: list[str] = []
+    rt.manager.trace.root.setwriter(lines.append)
+    rt.manager.enable_tracing()
+    rt.registry  # noqa: B018 - collecting calls the hooks
+    lines = [line.strip() for line in lines]
+    assert "tradecore_reward_terms [hook]" in lines  # pluggy's own line for the call
+    assert any(line.startswith("finish tradecore_reward_terms -->") for line in lines)
+    assert any(line.startswith("tradecore_reward_terms <- standard-rewards (") for line in lines)
+
+
+def indicator_plugin(name: str, **hook_options):
+    """An embedded plugin registering one indicator called ``same`` (so plugins clash)."""
+    from pydantic import BaseModel, ConfigDict
+
+    from tradecore import hookimpl
+    from tradecore.specs import IndicatorSpec
+
+    class P(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    class Plugin:
+        @hookimpl(**hook_options)
+        def tradecore_indicators(self):
+            yield IndicatorSpec(name="same", description=f"from {name}", params=P, factory="x:y")
+
+    Plugin.name = name
+    return Plugin()
+
+
+def test_tryfirst_and_trylast_order_the_calls():
+    # pluggy calls the last registered first, unless tryfirst/trylast say otherwise
+    plugins = [
+        indicator_plugin("first", tryfirst=True),
+        indicator_plugin("plain"),
+        indicator_plugin("last", trylast=True),
+    ]
+    rt = Runtime(entrypoints=False, builtins=False, plugins=[plugins[2], plugins[0], plugins[1]])
+    assert [name for name, _ in rt.manager.call_each("tradecore_indicators")] == ["first", "plain", "last"]
+    assert rt.registry.clashes() == [("indicators", "same", ["first", "plain", "last"])]
+
+
+def test_a_hook_wrapper_wraps_each_plugin_and_answers_for_its_own_failure():
+    from tradecore import hookimpl
+
+    class Counting:
+        name = "counting"
+        seen: list[int] = []
+
+        @hookimpl(wrapper=True)
+        def tradecore_indicators(self):
+            specs = yield
+            self.seen.append(len(specs))
+            return specs
+
+    class Raising:
+        name = "raising-wrapper"
+
+        @hookimpl(wrapper=True)
+        def tradecore_indicators(self):
+            yield
+            raise RuntimeError("wrapper broke")
+
+    counting = Runtime(
+        entrypoints=False, builtins=False, plugins=[indicator_plugin("a"), indicator_plugin("b"), Counting()]
+    )
+    assert [name for name, _ in counting.manager.call_each("tradecore_indicators")] == ["b", "a"]
+    assert Counting.seen == [1, 1]  # called once per plugin, around it
+
+    raising = Runtime(entrypoints=False, plugins=[indicator_plugin("a"), Raising()])
+    assert raising.manager.records["raising-wrapper"].status == "active"
+    assert "same" in raising.registry.names("indicators")
+    records = raising.manager.records
+    assert records["raising-wrapper"].status == "failed" and "wrapper broke" in records["raising-wrapper"].reason
+    assert records["a"].status == "active" and records["standard-indicators"].status == "active"
+    assert "rsi" in raising.registry.names("indicators")  # the plugins it wrapped keep their components
+
+
+def test_a_plugin_raising_inside_a_wrapper_is_the_one_that_failed(fakes):
+    from tradecore import hookimpl
+
+    class PassThrough:
+        name = "pass-through"
+
+        @hookimpl(wrapper=True)
+        def tradecore_indicators(self):
+            return (yield)
+
+    rt = fake_runtime(allow=("raises", "ok"))
+    rt.register(PassThrough())
+    rt.registry  # noqa: B018 - collecting calls the hooks
+    assert rt.manager.records["raises"].status == "failed" and rt.manager.records["raises"].stage == "hook"
+    assert rt.manager.records["pass-through"].status == "active" and rt.manager.records["ok"].status == "active"
+
+
+def test_tradecore_provenance_lists_the_plugins_a_run_used(fakes, manifest_factory):
+    from tradecore import __version__
+    from tradecore.runs.folder import environment_record
+
+    rt = fake_runtime(allow=("ok", "legacy"))
+    resolved = rt.resolve(manifest_factory(indicators=[{"type": "ok/fake-ok"}]))
+    provenance = rt.provenance(resolved)
+    assert set(provenance) == {"synthetic", "ok", "standard-rewards", "local"}  # not legacy: the run used none
+    assert provenance["ok"] == {"distribution": "fakeplug-ok", "version": "1.2.3", "packages": {"fakelib": "9.9.9"}}
+    assert provenance["synthetic"] == {"distribution": "tradecore", "version": __version__, "packages": {}}
+    record = environment_record(provenance)
+    assert record["plugins"] == provenance and record["packages"]["tradecore"]
+    assert "stable-baselines3" not in record["packages"]  # the core names no plugin's dependencies
 
 
 def test_controls_from_environment():

@@ -44,7 +44,7 @@ def test_run_folder_is_complete_and_reproducible(runtime, tiny_manifest, tmp_pat
     assert any((run / "tensorboard").rglob("events.out.tfevents.*"))
     record = json.loads((run / "run.json").read_text())
     assert record["status"] == "complete"
-    assert record["plugins"]["sb3"] and record["environment"]["packages"]["stable-baselines3"]
+    assert record["plugins"]["sb3"] and record["environment"]["plugins"]["sb3"]["packages"]["stable-baselines3"]
     assert record["data"]["rows"] == 1500 and len(record["data"]["sha256"]) == 64
     assert record["trainer"]["timesteps"] == 512 and record["seed"] == 3
     metrics = json.loads((run / "metrics.json").read_text())

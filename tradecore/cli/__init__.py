@@ -48,13 +48,7 @@ class TradecoreGroup(click.Group):
     def _builtin(self, name: str) -> click.Command | None:
         if name in BUILTIN_COMMANDS and name not in self.commands:
             module, _, attr = BUILTIN_COMMANDS[name].partition(":")
-            try:
-                command = getattr(importlib.import_module(module), attr)
-            except ModuleNotFoundError as exc:  # a command group this version does not ship yet
-                if exc.name != module:
-                    raise
-                return None
-            self.add_command(command, name)
+            self.add_command(getattr(importlib.import_module(module), attr), name)
         return self.commands.get(name)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:

@@ -9,7 +9,7 @@ import click
 
 from tradecore.cli import get_runtime
 from tradecore.cli.table import render_table
-from tradecore.specs import KINDS
+from tradecore.kinds import KINDS
 
 
 @click.command()
@@ -55,12 +55,21 @@ def plugins(ctx: click.Context, as_json: bool, check: bool, requirements: bool, 
             for r in records:
                 if r.traceback:
                     click.echo(f"\n--- {r.name} ({r.stage}) ---\n{r.traceback}", err=True)
-    if check and (any(r.status == "failed" for r in records) or clashes):
-        sys.exit(1)
+    if check:
+        for r in records:
+            if r.legacy_groups:  # only here: a notice on every command would bury the user in noise
+                click.echo(
+                    f"deprecated: plugin {r.name!r} ({r.distribution}) uses the per-kind entry-point group(s) "
+                    f"{', '.join(r.legacy_groups)}; declare one entry point instead: "
+                    f'[project.entry-points.tradecore] {r.name} = "{r.module}"',
+                    err=True,
+                )
+        if any(r.status == "failed" for r in records) or clashes:
+            sys.exit(1)
 
 
 @click.command()
-@click.argument("kind", required=False, type=click.Choice(KINDS))
+@click.argument("kind", required=False, type=click.Choice([k.key for k in KINDS]))
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_context
@@ -99,7 +108,7 @@ def components(ctx: click.Context, kind: str | None, name: str | None, as_json: 
             click.echo(f"{kind[:-1]} {provided.spec.name} (plugin {provided.plugin}): {provided.spec.description}")
             click.echo(json.dumps(schema, indent=2))
         return
-    kinds = [kind] if kind else list(KINDS)
+    kinds = [kind] if kind else [k.key for k in KINDS]
     items = [(k, p) for k in kinds for p in registry.all(k)]
     if as_json:
         click.echo(

@@ -40,20 +40,9 @@ MANIFEST_FILE = "manifest.json"
 INPUT_MANIFEST_FILE = "manifest.input.json"
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
-#: packages whose versions a run records (read from metadata: nothing is imported)
-RECORDED_PACKAGES = (
-    "tradecore",
-    "numpy",
-    "polars",
-    "pyarrow",
-    "pydantic",
-    "gymnasium",
-    "torch",
-    "stable-baselines3",
-    "sb3-contrib",
-    "ccxt",
-    "matplotlib",
-)
+#: the core's packages a run records (read from metadata: nothing is imported); the plugins a run
+#: used report their own through the ``tradecore_provenance`` hook
+RECORDED_PACKAGES = ("tradecore", "numpy", "polars", "pyarrow", "pydantic", "gymnasium", "matplotlib")
 
 
 class RunFolderError(TradecoreError):
@@ -102,8 +91,9 @@ def read_json(path: Path) -> Any:
         raise RunFolderError(f"{path} is unreadable or corrupt: {exc}") from None
 
 
-def environment_record() -> dict[str, Any]:
-    """Python, platform and package versions, without importing the packages."""
+def environment_record(plugins: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Python, platform and the core's package versions, without importing the packages, and
+    ``plugins``: what :meth:`tradecore.runtime.Runtime.provenance` says of the plugins a run used."""
     packages: dict[str, str | None] = {}
     for name in RECORDED_PACKAGES:
         try:
@@ -116,6 +106,7 @@ def environment_record() -> dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "packages": packages,
+        "plugins": plugins or {},
     }
 
 

@@ -213,7 +213,7 @@ def _open_run(request: RunRequest) -> tuple[Path, dict[str, Any]]:
         "seed": manifest.seed,
         "command": sys.argv,
         "plugins": resolved.plugins,
-        "environment": rf.environment_record(),
+        "environment": rf.environment_record(request.runtime.provenance(resolved) if request.runtime else None),
         "stages": [],
     }
     return run_dir, record

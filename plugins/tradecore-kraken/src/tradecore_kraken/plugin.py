@@ -33,3 +33,11 @@ def tradecore_commands(cli):
     from tradecore_kraken.cli import kraken
 
     cli.add_command(kraken)
+
+
+@hookimpl
+def tradecore_provenance():
+    """The ccxt version that fetched the data, from package metadata (importing ccxt is slow)."""
+    from importlib.metadata import version
+
+    return {"ccxt": version("ccxt")}  # a dependency of this distribution: always installed with it

@@ -17,3 +17,17 @@ def tradecore_trainers():
         factory="tradecore_sb3.trainer:SB3Trainer",
         meta={"algorithms": ["PPO", "A2C", "DQN", "MaskablePPO", "RecurrentPPO", "SAC", "TD3"]},
     )
+
+
+@hookimpl
+def tradecore_provenance():
+    """Versions of what trains the policy, from package metadata (importing torch would cost seconds)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("stable-baselines3", "sb3-contrib", "torch"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass  # sb3-contrib is optional: without it, no run used it
+    return found
