@@ -14,6 +14,9 @@ from tradecore.kinds import BY_KEY, KINDS
 from tradecore.plugins import TradecorePluginManager
 from tradecore.specs import ComponentSpec, SpecError
 
+#: up to this many names, an unknown-name error lists them all
+LIST_ALL = 12
+
 
 class LookupFailure(LookupError):
     """A component reference that cannot be resolved; ``hint`` says what to do."""
@@ -120,8 +123,17 @@ class Registry:
                 f"({record.reason})",
                 hint="run 'tradecore plugins' for details, or set TRADECORE_STRICT_PLUGINS=1 for the traceback",
             )
+        return LookupFailure(f"unknown {label} {ref!r}", hint=self._suggest(kind, name), choices=self.names(kind))
+
+    def _suggest(self, kind: str, name: str) -> str:
+        """The closest names, and every name only while the list still reads as a line."""
         choices = self.names(kind)
-        close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        hint += f"choose one of: {', '.join(choices)}" if choices else "no plugin provides any"
-        return LookupFailure(f"unknown {label} {ref!r}", hint=hint, choices=choices)
+        if not choices:
+            return "no plugin provides any"
+        close = difflib.get_close_matches(name, choices, n=1 if len(choices) <= LIST_ALL else 3, cutoff=0.6)
+        quoted = [repr(c) for c in close]
+        guess = f"did you mean {' or '.join([', '.join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)}? "
+        guess = guess if close else ""
+        if len(choices) <= LIST_ALL:
+            return guess + f"choose one of: {', '.join(choices)}"
+        return guess + f"see all {len(choices)} with: tradecore components {kind}"

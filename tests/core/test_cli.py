@@ -144,7 +144,6 @@ def test_schema_written_and_checked(tmp_path):
     assert stale.exit_code == 1 and "out of date" in stale.output
 
 
-<<<<<<< HEAD
 def test_schema_check_without_output_checks_the_default_path_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     missing = invoke("schema", "--check")
@@ -154,18 +153,12 @@ def test_schema_check_without_output_checks_the_default_path_and_writes_nothing(
     assert invoke("schema", "--check").exit_code == 0
 
 
-def test_committed_schema_is_up_to_date():
-    """configs/schema/manifest.schema.json matches the project's own plugins (regenerate with
-    `tradecore --only kraken,sb3,talib,runpod,ray schema -o configs/schema/manifest.schema.json`)."""
-    from tradecore.schema import PROJECT_PLUGINS
-=======
 def project_plugins() -> list[str]:
     """The plugins this repository ships: the entry points of plugins/*/pyproject.toml."""
     names = []
     for pyproject in sorted((REPO / "plugins").glob("*/pyproject.toml")):
         names.extend(tomllib.loads(pyproject.read_text())["project"]["entry-points"]["tradecore"])
     return names
->>>>>>> plugins-core
 
 
 def test_committed_schema_is_up_to_date():

@@ -85,3 +85,15 @@ def test_sb3_params_that_would_fail_or_hang_a_run_fail_validation(params, path):
     with pytest.raises(ManifestError) as caught:
         resolve(data, RUNTIME.registry)
     assert [i.path for i in caught.value.issues] == [path]
+
+
+def test_an_unknown_name_among_hundreds_suggests_the_closest_few_and_the_listing_command():
+    data = json.loads(BASE_TEXT)
+    data["indicators"] = [{"type": "talib-rsx"}]
+    with pytest.raises(ManifestError) as caught:
+        resolve(data, RUNTIME.registry)
+    [line] = [i.render() for i in caught.value.issues]
+    if len(RUNTIME.registry.names("indicators")) <= 12:
+        pytest.skip("the TA-Lib plugin is not installed: too few indicators to need a short list")
+    assert "did you mean 'talib-rsi'" in line and "tradecore components indicators" in line
+    assert len(line) < 200, line
