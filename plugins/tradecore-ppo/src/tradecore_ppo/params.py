@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class LinearSchedule(BaseModel):
@@ -81,12 +81,31 @@ class PPOParams(BaseModel):
     )
     torch_threads: int = Field(1, ge=1, le=256, description="torch CPU threads (1 keeps CPU runs reproducible)")
     eval_freq: int = Field(50_000, ge=0, description="Evaluate on the validation split every N steps; 0 = off")
+    eval_segments: int = Field(
+        1,
+        ge=1,
+        le=4096,
+        description="Step the validation split as this many segments side by side: faster, slightly pessimistic "
+        "(each segment starts flat); 1 = one exact episode, as the sb3 trainer scores",
+    )
     early_stopping_patience: int | None = Field(
         None, ge=1, description="Stop after this many evaluations without a new best validation score"
     )
     checkpoint_freq: int = Field(100_000, ge=0, description="Save a resumable checkpoint every N steps; 0 = off")
     tensorboard: bool = Field(True, description="Write TensorBoard logs into the run folder")
     seed: int | None = Field(None, ge=0, lt=2**32, description="Trainer seed; default: the manifest's seed")
+
+    @field_validator("learning_rate", "clip_range", mode="before")
+    @classmethod
+    def _schedule(cls, value: object) -> object:
+        """A schedule's own error, in one line (not one line per member of the number-or-schedule union)."""
+        if not isinstance(value, dict):
+            return value
+        try:
+            return LinearSchedule.model_validate(value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ValueError(f"schedule {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
     @model_validator(mode="after")
     def _consistent(self) -> PPOParams:

@@ -267,7 +267,8 @@ class FastPPOTrainer(Trainer):
         from tradecore_ppo.policy import FastPolicy, save_model
 
         policy = FastPolicy(ppo.agent, ppo.obs_layout, ppo.heads, use_masks=ppo.action_masks is not None)
-        score = rollout(experiment, "validation", policy, record=False).total_return
+        segments = self.params.eval_segments
+        score = rollout(experiment, "validation", policy, segments=segments, record=False).total_return
         state.last_score, state.last_step = score, ppo.global_step
         improved = state.best is None or score > state.best
         if improved:
