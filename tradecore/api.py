@@ -36,6 +36,12 @@ _EXPORTS: dict[str, str] = {
     "TrainResult": "tradecore.interfaces",
     "Policy": "tradecore.interfaces",
     "ComputeBackend": "tradecore.interfaces",
+    # experiments, evaluation rollouts and run-folder files (what trainers build on)
+    "Experiment": "tradecore.env.experiment",
+    "build_experiment": "tradecore.env.experiment",
+    "rollout": "tradecore.runs.evaluate",
+    "read_json": "tradecore.runs.folder",
+    "write_json": "tradecore.runs.folder",
     # embedding
     "Runtime": "tradecore.runtime",
     "load_manifest": "tradecore.manifest",
@@ -74,6 +80,7 @@ if TYPE_CHECKING:
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
     from tradecore.data.trades import candles_from_arrays as candles_from_trades
+    from tradecore.env.experiment import Experiment, build_experiment
     from tradecore.errors import ManifestError, TradecoreError
     from tradecore.fields import UtcDatetime
     from tradecore.interfaces import (
@@ -91,6 +98,8 @@ if TYPE_CHECKING:
     from tradecore.manifest import Manifest, load_manifest, resolve
     from tradecore.paths import default_runs_root, resolve_lake_root
     from tradecore.plugins import PluginControls, PluginUnavailable
+    from tradecore.runs.evaluate import rollout
+    from tradecore.runs.folder import read_json, write_json
     from tradecore.runtime import Runtime
     from tradecore.specs import BackendSpec, ComponentSpec, IndicatorSpec, RewardTermSpec, SourceSpec, TrainerSpec
     from tradecore.timeframes import timeframe_ms

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradecore.errors import StageUnavailable, TradecoreError
-from tradecore.interfaces import Candles, RunContext
+from tradecore.interfaces import Candles, RunContext, TrainResult
 from tradecore.paths import resolve_lake_root
 from tradecore.runs import folder as rf
 
@@ -144,6 +144,8 @@ def stage_train(state: RunState) -> str:
     state.trainer = trainer = resolved.trainer.build()
     kwargs = {"resume": True} if state.request.resume else {}
     result = trainer.train(state.experiment, state.ctx, **kwargs)
+    if isinstance(result, TrainResult):  # the typed contract; older trainers return a dict
+        result = result.as_dict()
     state.record["trainer"] = result
     stopped = " (early stop: no validation improvement)" if result.get("stopped_early") else ""
     best = result.get("best_validation_return")
