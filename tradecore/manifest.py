@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tradecore.compute.sweep_config import SweepConfig
-from tradecore.env.config import EnvConfig, SplitConfig
+from tradecore.config.env import EnvConfig, SplitConfig
+from tradecore.config.sweep import SweepConfig
 from tradecore.errors import ManifestError, ManifestIssue
 from tradecore.specs import KIND_LABEL
 

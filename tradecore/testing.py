@@ -9,16 +9,20 @@ Fixtures:
 - ``synthetic_candles``: a small deterministic candle frame from the built-in ``synthetic`` source.
 - ``manifest_factory``: builds a valid manifest dict, with overrides, for ``Runtime.resolve``.
 
-Helpers: :func:`assert_spec_valid` checks a spec against the plugin contract.
+Helpers: :func:`assert_spec_valid` checks a spec against the plugin contract; :func:`invoke_cli` runs
+the ``tradecore`` command in-process, as a user would type it.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from click.testing import Result
 
 BASE_MANIFEST: dict[str, Any] = {
     "version": 1,
@@ -36,6 +40,16 @@ def assert_spec_valid(spec: Any) -> None:
     schema = spec.params_model.model_json_schema()
     assert schema.get("additionalProperties") is False, f"{spec.name}: params must forbid extra keys"
     spec.load_factory()  # the factory string must import
+
+
+def invoke_cli(args: Sequence[str], **kwargs: Any) -> Result:
+    """Run ``tradecore ARGS`` in this process (click's ``CliRunner``); ``kwargs`` go to ``CliRunner.invoke``
+    (``input``, ``env``, ``catch_exceptions``). The result has ``exit_code``, ``output`` and ``stdout``."""
+    from click.testing import CliRunner
+
+    from tradecore.cli import cli
+
+    return CliRunner().invoke(cli, list(args), **kwargs)
 
 
 @pytest.fixture

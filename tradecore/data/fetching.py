@@ -1,12 +1,19 @@
-"""What fetching sources hand the CLI: plan steps, fetch results and a progress reporter."""
+"""The contract of sources that fill the lake (:class:`FetchingSource`) and what they hand the CLI: plan
+steps, fetch results and a progress reporter."""
 
 from __future__ import annotations
 
 import sys
+from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradecore.data.lake import iso_ms
+from tradecore.interfaces import DataSource
+
+if TYPE_CHECKING:
+    from tradecore.data.jobs import Job, JobStore
+    from tradecore.data.lake import Lake
 
 
 @dataclass(frozen=True)
@@ -109,3 +116,21 @@ class Progress:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class FetchingSource(DataSource):
+    """A source that fills the lake itself; one built component (symbol, timeframe, range) is one fetch unit.
+
+    ``tradecore data fetch`` prints ``plan`` for ``--dry-run`` and otherwise runs ``fetch`` inside a
+    persisted job; ``fetch`` must resume from ``job.cursor`` and keep it current via ``jobs.update``.
+    """
+
+    exchange: str
+
+    @abstractmethod
+    def plan(self, lake: Lake) -> list[PlanStep]:
+        """The steps a fetch would take (method, range, detail), without network calls that write."""
+
+    @abstractmethod
+    def fetch(self, lake: Lake, jobs: JobStore, job: Job, progress: Progress) -> FetchResult:
+        """Fetch into ``lake``; resumable from ``job.cursor``."""

@@ -8,14 +8,14 @@ from typing import Any
 import click
 
 from tradecore.cli import get_runtime
-from tradecore.cli.data import data
+from tradecore.cli.data.group import data
 from tradecore.cli.data.options import emit, json_option, lake_options, open_lake, parse_range, split_values
 
 
 def _build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
-    from tradecore.interfaces import FetchingSource
+    from tradecore.data.fetching import FetchingSource
     from tradecore.registry import LookupFailure
 
     try:
@@ -170,7 +170,7 @@ def fetch(
         if as_json:
             emit(plans)
             return
-        from tradecore.cli.table import render_table
+        from tradecore.tables import render_table
 
         rows = [(p["unit"], s["method"], s["start"], s["end"], s["detail"]) for p in plans for s in p["steps"]]
         click.echo(render_table(["unit", "method", "from", "to", "detail"], rows))
@@ -222,7 +222,7 @@ def groups_cmd(set_name: str | None, pairs: str | None, timeframes: str | None, 
             f"no groups in {config_path()}; add one with `tradecore data groups --set majors --pairs BTC/USD,ETH/USD`"
         )
         return
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     click.echo(
         render_table(
