@@ -64,6 +64,9 @@ def evaluate_run(
     runs_root: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
+    """Evaluate the policy of the finished ``run`` (a folder name, path or ``latest``) on its own ``split``, or
+    on ``data`` (a manifest file or a source as JSON), as ``tradecore eval`` does; returns ``{"path": the
+    evaluation folder, "metrics": its metrics}``. ``model_path`` evaluates another model file instead."""
     from tradecore.env.experiment import build_experiment
     from tradecore.runs.compare import SUMMARY_HEADERS, judge, run_policies, save_rollouts, summary_notes, summary_rows
     from tradecore.runs.report import render_report

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
 from tradecore.api import RunContext, TradecoreError, Trainer, TrainResult
 from tradecore_sb3.params import CONTINUOUS_ONLY, LinearSchedule, NetArch, SB3Params
 from tradecore_sb3.policy import ActionCodec, SB3Policy, algo_class, load_policy
+
+if TYPE_CHECKING:  # the callbacks import stable-baselines3 (torch): only when training
+    from tradecore_sb3.callbacks import TrainingState, ValidationCallback
 
 MODEL_DIR = "model"
 ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "leaky_relu": "LeakyReLU"}
@@ -151,7 +154,9 @@ class SB3Trainer(Trainer):
             )
         return checkpoint
 
-    def _resume_model(self, run_dir: Path, checkpoint: dict[str, Any], venv: Any, device: str) -> tuple[Any, Any, Any]:
+    def _resume_model(
+        self, run_dir: Path, checkpoint: dict[str, Any], venv: Any, device: str
+    ) -> tuple[Any, Any, TrainingState]:
         """The checkpointed model, its observation statistics and training state; returns (model, venv, state)."""
         from stable_baselines3.common.vec_env import VecNormalize
 
@@ -200,8 +205,8 @@ class SB3Trainer(Trainer):
         return str(run_dir / "tensorboard") if self.params.tensorboard else None
 
     def _callbacks(
-        self, experiment: Any, codec: ActionCodec, run_dir: Path, state: Any, progress: bool
-    ) -> tuple[list[Any], Any]:
+        self, experiment: Any, codec: ActionCodec, run_dir: Path, state: TrainingState, progress: bool
+    ) -> tuple[list[Any], ValidationCallback | None]:
         """Progress, validation (with early stopping) and checkpoint callbacks; returns (callbacks, validation)."""
         from tradecore_sb3.callbacks import ProgressCallback, ResumableCheckpoint, ValidationCallback
 
@@ -227,8 +232,8 @@ class SB3Trainer(Trainer):
         model: Any,
         venv: Any,
         callbacks: list[Any],
-        validation: Any,
-        state: Any,
+        validation: ValidationCallback | None,
+        state: TrainingState,
         run_dir: Path,
         log: logging.Logger,
         *,
