@@ -79,7 +79,8 @@ class Candles:
 
 
 class DataSource(ABC):
-    """Produces the candles a manifest asks for."""
+    """Produces the candles a manifest asks for. A source that also fills the lake itself (``tradecore data
+    fetch``) is a :class:`tradecore.data.fetching.FetchingSource`."""
 
     @abstractmethod
     def load(self, ctx: RunContext) -> pl.DataFrame:
