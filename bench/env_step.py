@@ -31,7 +31,7 @@ TERMS = [
 
 
 def full_config(window: int = 64, fee: float = 0.001, **overrides):
-    from tradecore.env.config import EnvConfig
+    from tradecore.config.env import EnvConfig
 
     settings = dict(
         window=window,
@@ -49,8 +49,8 @@ def full_config(window: int = 64, fee: float = 0.001, **overrides):
 
 
 def experiment(time_ms, open_, high, low, close, volume, feats, config, timeframe="1m"):
+    from tradecore.config.env import SplitConfig
     from tradecore.env import rewards
-    from tradecore.env.config import SplitConfig
     from tradecore.env.experiment import experiment_from_arrays
     from tradecore.interfaces import Candles
 

@@ -29,19 +29,43 @@ _EXPORTS: dict[str, str] = {
     "RunContext": "tradecore.interfaces",
     "Candles": "tradecore.interfaces",
     "DataSource": "tradecore.interfaces",
-    "FetchingSource": "tradecore.interfaces",
     "Indicator": "tradecore.interfaces",
     "RewardTerm": "tradecore.interfaces",
     "Trainer": "tradecore.interfaces",
     "TrainResult": "tradecore.interfaces",
     "Policy": "tradecore.interfaces",
     "ComputeBackend": "tradecore.interfaces",
-    # experiments, evaluation rollouts and run-folder files (what trainers build on)
     "Experiment": "tradecore.env.experiment",
+    "RunRequest": "tradecore.interfaces",
+    "RunOutcome": "tradecore.interfaces",
+    "StageReport": "tradecore.interfaces",
+    # building blocks of a run, for trainers and embedding scripts
+    "build_features": "tradecore.features.pipeline",
+    "labelled_indicators": "tradecore.features.labels",
     "build_experiment": "tradecore.env.experiment",
     "rollout": "tradecore.runs.evaluate",
+    "Rollout": "tradecore.runs.evaluate",
+    "evaluate_run": "tradecore.runs.evaluation_cli",
+    # run folders
     "read_json": "tradecore.runs.folder",
     "write_json": "tradecore.runs.folder",
+    "resolve_run_dir": "tradecore.runs.folder",
+    "is_inside": "tradecore.runs.folder",
+    # backends: sweeps, child runs, sweep summaries, tables
+    "SweepingBackend": "tradecore.compute.sweeping",
+    "SweepOptions": "tradecore.compute.sweeping",
+    "SweepPlan": "tradecore.compute.sweep",
+    "ChildRun": "tradecore.compute.child",
+    "child_manifest": "tradecore.compute.child",
+    "start_child": "tradecore.compute.child",
+    "stop_children": "tradecore.compute.child",
+    "unique_folder": "tradecore.compute.child",
+    "finish_trial": "tradecore.compute.executor",
+    "TrialResult": "tradecore.compute.summary",
+    "metric_value": "tradecore.compute.summary",
+    "summary_dict": "tradecore.compute.summary",
+    "write_summary": "tradecore.compute.summary",
+    "render_table": "tradecore.tables",
     # embedding
     "Runtime": "tradecore.runtime",
     "load_manifest": "tradecore.manifest",
@@ -54,6 +78,7 @@ _EXPORTS: dict[str, str] = {
     "UtcDatetime": "tradecore.fields",
     # market data: the lake, the job store, fetch plans and progress
     "Lake": "tradecore.data.lake",
+    "FetchingSource": "tradecore.data.fetching",
     "JobStore": "tradecore.data.jobs",
     "Job": "tradecore.data.jobs",
     "PlanStep": "tradecore.data.fetching",
@@ -64,8 +89,6 @@ _EXPORTS: dict[str, str] = {
     "timeframe_ms": "tradecore.timeframes",
     "resolve_lake_root": "tradecore.paths",
     "default_runs_root": "tradecore.paths",
-    # command-line output
-    "render_table": "tradecore.cli.table",
 }
 
 #: names exported under another name than their definition's
@@ -74,34 +97,44 @@ _RENAMED = {"candles_from_trades": "candles_from_arrays"}
 __all__ = ["hookimpl", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from tradecore.cli.table import render_table
+    from tradecore.compute.child import ChildRun, child_manifest, start_child, stop_children, unique_folder
+    from tradecore.compute.executor import finish_trial
+    from tradecore.compute.summary import TrialResult, metric_value, summary_dict, write_summary
+    from tradecore.compute.sweep import SweepPlan
+    from tradecore.compute.sweeping import SweepingBackend, SweepOptions
     from tradecore.data.exchange_facts import ExchangeFacts
-    from tradecore.data.fetching import FetchResult, PlanStep, Progress
+    from tradecore.data.fetching import FetchingSource, FetchResult, PlanStep, Progress
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
     from tradecore.data.trades import candles_from_arrays as candles_from_trades
     from tradecore.env.experiment import Experiment, build_experiment
     from tradecore.errors import ManifestError, TradecoreError
+    from tradecore.features.labels import labelled_indicators
+    from tradecore.features.pipeline import build_features
     from tradecore.fields import UtcDatetime
     from tradecore.interfaces import (
         Candles,
         ComputeBackend,
         DataSource,
-        FetchingSource,
         Indicator,
         Policy,
         RewardTerm,
         RunContext,
+        RunOutcome,
+        RunRequest,
+        StageReport,
         Trainer,
         TrainResult,
     )
     from tradecore.manifest import Manifest, load_manifest, resolve
     from tradecore.paths import default_runs_root, resolve_lake_root
     from tradecore.plugins import PluginControls, PluginUnavailable
-    from tradecore.runs.evaluate import rollout
-    from tradecore.runs.folder import read_json, write_json
+    from tradecore.runs.evaluate import Rollout, rollout
+    from tradecore.runs.evaluation_cli import evaluate_run
+    from tradecore.runs.folder import is_inside, read_json, resolve_run_dir, write_json
     from tradecore.runtime import Runtime
     from tradecore.specs import BackendSpec, ComponentSpec, IndicatorSpec, RewardTermSpec, SourceSpec, TrainerSpec
+    from tradecore.tables import render_table
     from tradecore.timeframes import timeframe_ms
 
 

@@ -16,6 +16,10 @@ class StageUnavailable(TradecoreError):
     """A pipeline stage has no implementation yet, or its plugin is missing."""
 
 
+class LakeError(TradecoreError):
+    """Bad input to the lake, or a lake that cannot be written (read-only, full disk)."""
+
+
 @dataclass(frozen=True)
 class ManifestIssue:
     """One problem in a manifest: where, what, the bad value, what was expected, how to fix."""

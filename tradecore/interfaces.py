@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,10 +17,8 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
-    from tradecore.data.exchange_facts import ExchangeFacts
-    from tradecore.data.fetching import FetchResult, PlanStep, Progress
-    from tradecore.data.jobs import Job, JobStore
-    from tradecore.data.lake import Lake
+    from tradecore.manifest import ResolvedManifest
+    from tradecore.runtime import Runtime
 
 
 @dataclass
@@ -81,7 +79,8 @@ class Candles:
 
 
 class DataSource(ABC):
-    """Produces the candles a manifest asks for."""
+    """Produces the candles a manifest asks for. A source that also fills the lake itself (``tradecore data
+    fetch``) is a :class:`tradecore.data.fetching.FetchingSource`."""
 
     @abstractmethod
     def load(self, ctx: RunContext) -> pl.DataFrame:
@@ -91,40 +90,6 @@ class DataSource(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Identity of the data for fingerprints: exchange, pair, timeframe, start, end."""
-
-
-class FetchingSource(DataSource):
-    """A source that fills the lake itself; one built component (symbol, timeframe, range) is one fetch unit.
-
-    ``tradecore data fetch`` prints ``plan`` for ``--dry-run`` and otherwise runs ``fetch`` inside a
-    persisted job; ``fetch`` must resume from ``job.cursor`` and keep it current via ``jobs.update``.
-    """
-
-    exchange: str
-
-    @abstractmethod
-    def plan(self, lake: Lake) -> list[PlanStep]:
-        """The steps a fetch would take (method, range, detail), without network calls that write."""
-
-    @abstractmethod
-    def fetch(self, lake: Lake, jobs: JobStore, job: Job, progress: Progress) -> FetchResult:
-        """Fetch into ``lake``; resumable from ``job.cursor``."""
-
-    @classmethod
-    def exchange_facts(cls, exchange: str) -> ExchangeFacts:
-        """What ``exchange`` can still deliver (REST reach, trades history, dumps): ``tradecore data gaps``
-        and ``data slices`` take their fill advice and "no trades" evidence from it.
-
-        Asked of the source whose spec names the exchange in ``meta={"exchange": ...}``; the default is
-        a generic exchange with paginated REST OHLCV history and no dumps. Override to describe yours::
-
-            @classmethod
-            def exchange_facts(cls, exchange):
-                return ExchangeFacts(rest_candle_limit=720, trades_history=True)
-        """
-        from tradecore.data.exchange_facts import ExchangeFacts
-
-        return ExchangeFacts()
 
 
 class Indicator(ABC):
@@ -210,12 +175,72 @@ class Trainer(ABC):
         """A policy from an explicit model file the caller trusts."""
 
 
+@dataclass
+class RunRequest:
+    """What a backend is asked to run: a resolved manifest and how to run it."""
+
+    resolved: ResolvedManifest
+    #: the runtime that resolved it (its plugin controls go to child processes); None when built by hand
+    runtime: Runtime | None = None
+    #: where run folders go (default: ``TRADECORE_RUNS`` or ``./runs``)
+    runs_root: Path | None = None
+    #: an interrupted run folder to continue instead of starting a new one
+    resume: Path | None = None
+    progress: bool = False  # show progress bars
+    echo: Callable[[str], None] = print  # where stage lines go
+
+
+@dataclass
+class StageReport:
+    """How one pipeline stage ended."""
+
+    name: str
+    status: str  # done | unavailable | failed | interrupted
+    seconds: float = 0.0
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.name, "status": self.status, "seconds": round(self.seconds, 3), "detail": self.detail}
+
+
+@dataclass
+class RunOutcome:
+    """What a backend returns for one run; ``as_dict`` is what ``tradecore run --json`` prints."""
+
+    stages: list[StageReport]
+    run_dir: Path | None = None
+    metrics: dict[str, Any] | None = None
+
+    @property
+    def complete(self) -> bool:
+        return all(s.status == "done" for s in self.stages)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "complete": self.complete,
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            "stages": [s.as_dict() for s in self.stages],
+            "metrics": self.metrics,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunOutcome:
+        """Read back :meth:`as_dict` output, e.g. the outcome a child ``tradecore run --json`` printed."""
+        stages = [
+            StageReport(s["stage"], s["status"], s.get("seconds", 0.0), s.get("detail", ""))
+            for s in data.get("stages") or []
+        ]
+        run_dir = data.get("run_dir")
+        return cls(stages=stages, run_dir=Path(run_dir) if run_dir else None, metrics=data.get("metrics"))
+
+
 class ComputeBackend(ABC):
-    """Runs a resolved experiment somewhere: in-process, in a subprocess, on a GPU pod, on Ray."""
+    """Runs a resolved experiment somewhere: in-process, in a subprocess, on a GPU pod, on Ray.
+
+    A backend that also runs sweeps (``tradecore sweep``) defines ``sweep(plan, options)`` as well: the
+    :class:`~tradecore.compute.sweeping.SweepingBackend` protocol.
+    """
 
     @abstractmethod
-    def submit(self, request: Any) -> Any:
-        """Execute ``request`` (a :class:`tradecore.runs.pipeline.RunRequest`) and return its outcome."""
-
-    #: backends that run sweeps (``tradecore sweep``) define ``sweep(plan, options)``; others leave it None
-    sweep: Any = None
+    def submit(self, request: RunRequest) -> RunOutcome:
+        """Execute ``request`` and say how each stage ended."""

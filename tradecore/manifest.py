@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tradecore import strict_json
-from tradecore.compute.sweep_config import SweepConfig
-from tradecore.env.config import EnvConfig, SplitConfig
+from tradecore.config.env import EnvConfig, SplitConfig
+from tradecore.config.sweep import SweepConfig
 from tradecore.errors import ManifestError, ManifestIssue, join_path
 from tradecore.kinds import BY_KEY, KINDS
 

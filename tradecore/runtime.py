@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradecore.interfaces import RunOutcome, RunRequest
 from tradecore.plugins import PluginControls, TradecorePluginManager
 from tradecore.registry import Provided, Registry
 
@@ -89,10 +90,8 @@ class Runtime:
             data = read_manifest_file(manifest)
         return resolve(data, self.registry)
 
-    def run(self, manifest: str | Path | dict[str, Any] | Manifest, **options: Any) -> Any:
-        """Resolve ``manifest`` and hand it to its backend; returns the backend's outcome."""
-        from tradecore.runs.pipeline import RunRequest
-
+    def run(self, manifest: str | Path | dict[str, Any] | Manifest, **options: Any) -> RunOutcome:
+        """Resolve ``manifest`` and hand it to its backend; ``options`` are :class:`RunRequest` fields."""
         resolved = self.resolve(manifest)
         backend = resolved.backend.build()
         return backend.submit(RunRequest(resolved=resolved, runtime=self, **options))

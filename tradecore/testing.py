@@ -10,13 +10,13 @@ Fixtures:
 - ``manifest_factory``: builds a valid manifest dict, with overrides, for ``Runtime.resolve``.
 
 Helpers: :func:`assert_spec_valid` checks a spec against the plugin contract; :func:`run_cli` runs the
-``tradecore`` command line in-process.
+``tradecore`` command line in-process, as a user would type it.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -42,9 +42,10 @@ def assert_spec_valid(spec: Any) -> None:
     spec.load_factory()  # the factory string must import
 
 
-def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:
+def run_cli(*args: str, **kwargs: Any) -> Result:
     """Run ``tradecore ARGS...`` in this process (click's ``CliRunner``) and return the result: ``exit_code``
-    and ``output``. Errors other than the command's own one-line ones propagate with their traceback.
+    and ``output``. ``kwargs`` go to ``CliRunner.invoke`` (``input``, ``env``); errors other than the
+    command's own one-line ones propagate with their traceback unless ``catch_exceptions=True``.
 
         result = run_cli("data", "list", "--lake", str(tmp_path), "--json")
         assert result.exit_code == 0, result.output
@@ -53,7 +54,8 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:
 
     from tradecore.cli import cli
 
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    kwargs.setdefault("catch_exceptions", False)
+    return CliRunner().invoke(cli, list(args), **kwargs)
 
 
 @pytest.fixture

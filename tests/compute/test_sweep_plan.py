@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tradecore.compute.sweep import expand, parse_path, plan_sweep, set_path
-from tradecore.compute.sweep_config import SweepConfig
+from tradecore.config.sweep import SweepConfig
 from tradecore.errors import ManifestError, TradecoreError
 from tradecore.runtime import Runtime
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradecore.config.env import EnvConfig, SplitConfig
 from tradecore.env import rewards
-from tradecore.env.config import EnvConfig, SplitConfig
 from tradecore.env.experiment import experiment_from_arrays
 from tradecore.interfaces import Candles
 

@@ -131,7 +131,7 @@ def test_splits_are_disjoint_with_embargo_and_envs_stay_inside():
 
 
 def test_walk_forward_folds_slide_the_test_block():
-    from tradecore.env.config import SplitConfig
+    from tradecore.config.env import SplitConfig
     from tradecore.env.splits import compute_splits
 
     cfg = SplitConfig(train=0.6, validation=0.2, test=0.2, folds=3)
@@ -143,8 +143,8 @@ def test_walk_forward_folds_slide_the_test_block():
 
 
 def test_build_time_errors_name_the_field(manifest_factory):
+    from tradecore.config.env import EnvConfig
     from tradecore.data.synthetic import SyntheticParams, generate_candles
-    from tradecore.env.config import EnvConfig
     from tradecore.env.experiment import build_experiment, experiment_from_arrays
     from tradecore.interfaces import Candles
     from tradecore.runtime import Runtime

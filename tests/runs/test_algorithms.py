@@ -61,9 +61,9 @@ def test_algorithm_trains_saves_and_evaluates(algo, runtime, tiny_manifest, cand
     trainer = resolved.trainer.build()
     result = trainer.train(experiment, ctx)
 
-    assert result["algo"] == algo and result["timesteps"] >= STEPS
+    assert result.algo == algo and result.timesteps >= STEPS
     assert (tmp_path / "model" / "model.zip").is_file() and (tmp_path / "model" / "best_model.zip").is_file()
-    assert result["best_validation_return"] is not None
+    assert result.best_validation_return is not None
     policy = trainer.load_policy(tmp_path, experiment)
     assert type(policy.model).__name__ == algo
     if mode == "continuous":

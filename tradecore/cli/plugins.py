@@ -8,8 +8,8 @@ import sys
 import click
 
 from tradecore.cli import get_runtime
-from tradecore.cli.table import render_table
 from tradecore.kinds import KINDS
+from tradecore.tables import render_table
 
 
 @click.command()

@@ -50,8 +50,8 @@ def runs() -> None:
 @JSON_OPTION
 def list_command(runs_dir: str | None, as_json: bool) -> None:
     """List every run under the runs root, oldest first."""
-    from tradecore.cli.table import render_table
     from tradecore.runs.folder import list_runs
+    from tradecore.tables import render_table
 
     rows = list_runs(_root(runs_dir))
     if as_json:
@@ -69,9 +69,9 @@ def list_command(runs_dir: str | None, as_json: bool) -> None:
 @JSON_OPTION
 def show(run: str, runs_dir: str | None, as_json: bool) -> None:
     """Show one run: record, data, trainer result and test metrics."""
-    from tradecore.cli.table import render_table
     from tradecore.runs import folder as rf
     from tradecore.runs.compare import SUMMARY_HEADERS, summary_notes, summary_rows
+    from tradecore.tables import render_table
 
     run_dir = rf.resolve_run_dir(run, _root(runs_dir))
     rf.require_files(run_dir)
@@ -110,8 +110,8 @@ COMPARE_METRICS = ["total_return", "annualised_return", "sharpe", "sortino", "ma
 @JSON_OPTION
 def compare(run_refs: tuple[str, ...], runs_dir: str | None, as_json: bool) -> None:
     """Compare the test metrics of several runs side by side."""
-    from tradecore.cli.table import render_table
     from tradecore.runs import folder as rf
+    from tradecore.tables import render_table
 
     rows = []
     for ref in run_refs:

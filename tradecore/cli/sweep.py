@@ -71,13 +71,13 @@ def sweep(
     if dry_run:
         _print_plan(plan, as_json)
         return
+    from tradecore.compute.sweeping import SweepingBackend, SweepOptions
+
     backend = plan.base.backend.build()
-    if getattr(backend, "sweep", None) is None:
+    if not isinstance(backend, SweepingBackend):
         raise click.ClickException(
             f"backend {plan.base.backend.spec.name!r} cannot run sweeps; use backend 'local' or 'ray'"
         )
-    from tradecore.compute.local_sweep import SweepOptions
-
     echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
     options = SweepOptions(
         runs_root=Path(runs_dir) if runs_dir else default_runs_root(),
@@ -97,7 +97,7 @@ def sweep(
 
 
 def _print_plan(plan, as_json: bool) -> None:
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     rows = [{"trial": t.key, "name": t.resolved.manifest.name, "overrides": t.overrides} for t in plan.trials]
     if as_json:

@@ -44,6 +44,19 @@ def child_manifest(resolved: ResolvedManifest) -> dict[str, Any]:
     return data
 
 
+def unique_folder(parent: Path, name: str) -> Path:
+    """Create and return ``<parent>/<name>-<UTC time>``, never reusing a folder (a child run's, a trial's)."""
+    base = parent / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    folder, n = base, 1
+    while True:
+        try:
+            folder.mkdir(parents=True, exist_ok=False)
+            return folder
+        except FileExistsError:
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")
+
+
 def child_environment(controls: PluginControls | None) -> dict[str, str]:
     """The parent's environment plus its plugin controls, so the child sees the same plugins."""
     env = dict(os.environ)

@@ -93,7 +93,7 @@ def run_jobs(
                     if child.poll() is None:
                         continue
                     del running[key]
-                    _finish(results[key], child)
+                    finish_trial(results[key], child)
                     if on_finish:
                         on_finish(results[key])
                     if on_change:
@@ -105,7 +105,7 @@ def run_jobs(
                 stop_children(list(running.values()), grace_s=grace_s)
             finally:
                 for key, child in running.items():
-                    _finish(results[key], child)
+                    finish_trial(results[key], child)
                 for job in pending:
                     results[job.key].status = "cancelled"
             raise
@@ -115,7 +115,8 @@ def run_jobs(
     return ordered
 
 
-def _finish(result: TrialResult, child: ChildRun) -> None:
+def finish_trial(result: TrialResult, child: ChildRun) -> None:
+    """Record how ``child`` (exited or stopped) ended in ``result``: time, exit code, its outcome, or why it failed."""
     child.poll()
     result.seconds = round(child.seconds, 3)
     result.returncode = child.process.returncode

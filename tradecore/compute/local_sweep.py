@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradecore.compute.child import child_manifest
+from tradecore.compute.child import child_manifest, unique_folder
 from tradecore.compute.executor import ChildJob, run_jobs
-from tradecore.compute.summary import TrialResult, render_summary, summary_dict, write_summary
+from tradecore.compute.summary import TrialResult, summary_dict, write_summary
 
 if TYPE_CHECKING:
     from tradecore.compute.sweep import SweepPlan
-    from tradecore.plugins import PluginControls
-
-
-@dataclass
-class SweepOptions:
-    """How to execute a sweep; ``None`` fields fall back to the manifest's ``sweep`` section."""
-
-    runs_root: Path
-    workers: int | None = None
-    metric: str | None = None
-    mode: str | None = None
-    timeout_s: float | None = None
-    grace_s: float | None = None
-    progress: bool = False
-    controls: PluginControls | None = None
-    echo: Callable[[str], None] = print
-
-
-def unique_folder(parent: Path, name: str) -> Path:
-    """Create and return ``<parent>/<name>-<UTC time>``, never reusing a folder."""
-    base = parent / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
-    folder, n = base, 1
-    while True:
-        try:
-            folder.mkdir(parents=True, exist_ok=False)
-            return folder
-        except FileExistsError:
-            n += 1
-            folder = base.with_name(f"{base.name}-{n}")
+    from tradecore.compute.sweeping import SweepOptions
 
 
 def run_local_sweep(plan: SweepPlan, options: SweepOptions, *, max_workers: int | None = None) -> dict[str, Any]:
@@ -51,12 +19,9 @@ def run_local_sweep(plan: SweepPlan, options: SweepOptions, *, max_workers: int 
     On Ctrl-C the summary is written with the trials marked interrupted/cancelled and KeyboardInterrupt
     propagates.
     """
-    config = plan.config
-    workers = options.workers or config.workers
-    if max_workers:
-        workers = min(workers, max_workers)
-    metric = options.metric if options.metric is not None else config.metric
-    mode = options.mode or config.mode
+    options = options.with_defaults(plan.config)
+    workers = min(options.workers, max_workers) if max_workers else options.workers
+    metric, mode = options.metric, options.mode
     folder = unique_folder(options.runs_root / "sweeps", plan.name)
     jobs = [
         ChildJob(
@@ -96,6 +61,3 @@ def run_local_sweep(plan: SweepPlan, options: SweepOptions, *, max_workers: int 
     finally:
         bar.close()
     return state["summary"]
-
-
-__all__ = ["SweepOptions", "render_summary", "run_local_sweep", "unique_folder"]

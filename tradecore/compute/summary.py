@@ -138,7 +138,7 @@ def _short(value: Any) -> str:
 
 def render_summary(summary: dict[str, Any]) -> str:
     """The sweep table and a line naming the best run (or why there is none)."""
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     metric = summary.get("metric")
     paths = summary["parameters"]

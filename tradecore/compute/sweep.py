@@ -21,7 +21,7 @@ from tradecore.manifest import model_of
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from tradecore.compute.sweep_config import SweepConfig
+    from tradecore.config.sweep import SweepConfig
     from tradecore.manifest import ResolvedManifest
     from tradecore.registry import Registry
 
@@ -85,7 +85,7 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 def check_path(path: str, data: dict[str, Any], resolved: ResolvedManifest) -> ManifestIssue | None:
     """An issue when ``path`` names nothing the manifest and its components accept."""
-    from tradecore.env.config import EnvConfig, SplitConfig
+    from tradecore.config.env import EnvConfig, SplitConfig
 
     where = f"sweep.parameters.{path}"
     try:

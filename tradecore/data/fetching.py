@@ -1,12 +1,20 @@
-"""What fetching sources hand the CLI: plan steps, fetch results and a progress reporter."""
+"""The contract of sources that fill the lake (:class:`FetchingSource`) and what they hand the CLI: plan
+steps, fetch results and a progress reporter."""
 
 from __future__ import annotations
 
 import sys
+from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.lake import iso_ms
+from tradecore.interfaces import DataSource
+
+if TYPE_CHECKING:
+    from tradecore.data.jobs import Job, JobStore
+    from tradecore.data.lake import Lake
 
 
 @dataclass(frozen=True)
@@ -109,3 +117,35 @@ class Progress:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class FetchingSource(DataSource):
+    """A source that fills the lake itself; one built component (symbol, timeframe, range) is one fetch unit.
+
+    ``tradecore data fetch`` prints ``plan`` for ``--dry-run`` and otherwise runs ``fetch`` inside a
+    persisted job; ``fetch`` must resume from ``job.cursor`` and keep it current via ``jobs.update``.
+    """
+
+    exchange: str
+
+    @abstractmethod
+    def plan(self, lake: Lake) -> list[PlanStep]:
+        """The steps a fetch would take (method, range, detail), without network calls that write."""
+
+    @abstractmethod
+    def fetch(self, lake: Lake, jobs: JobStore, job: Job, progress: Progress) -> FetchResult:
+        """Fetch into ``lake``; resumable from ``job.cursor``."""
+
+    @classmethod
+    def exchange_facts(cls, exchange: str) -> ExchangeFacts:
+        """What ``exchange`` can still deliver (REST reach, trades history, dumps): ``tradecore data gaps``
+        and ``data slices`` take their fill advice and "no trades" evidence from it.
+
+        Asked of the source whose spec names the exchange in ``meta={"exchange": ...}``; the default is
+        a generic exchange with paginated REST OHLCV history and no dumps. Override to describe yours::
+
+            @classmethod
+            def exchange_facts(cls, exchange):
+                return ExchangeFacts(rest_candle_limit=720, trades_history=True)
+        """
+        return ExchangeFacts()

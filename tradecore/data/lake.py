@@ -30,7 +30,7 @@ from tradecore.data.partition import (
     to_arrow,
     write_table,
 )
-from tradecore.errors import TradecoreError
+from tradecore.errors import LakeError
 from tradecore.timeframes import TimeframeError, timeframe_ms
 
 if TYPE_CHECKING:
@@ -38,10 +38,6 @@ if TYPE_CHECKING:
 
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _YEAR_DIR = re.compile(r"^year=(\d{4})$")
-
-
-class LakeError(TradecoreError):
-    """Bad input to the lake, or a lake that cannot be written (read-only, full disk)."""
 
 
 @dataclass(frozen=True)
@@ -180,9 +176,6 @@ class Lake:
         if root not in path.resolve().parents:
             raise LakeError(f"{exchange}/{pair}/{timeframe} would be stored outside the lake {self.root}")
         return path
-
-    def partition_path(self, exchange: str, pair: str, timeframe: str, year: int) -> Path:
-        return self.series_dir(exchange, pair, timeframe) / f"year={year}" / DATA_FILE
 
     def partition_files(
         self, exchange: str, pair: str, timeframe: str, years: range | None = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradecore.errors import LakeError
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -148,8 +150,6 @@ def read_partition_info(year: int, path: Path) -> PartitionInfo:
     try:
         meta = pq.read_metadata(path)
     except OSError as exc:
-        from tradecore.data.lake import LakeError
-
         raise LakeError(f"cannot read {path}: {exc} (a partition not written by tradecore?)") from None
     kv = meta.metadata or {}
     raw = kv.get(META_KEY.encode())

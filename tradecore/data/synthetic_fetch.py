@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tradecore.data.exchange_facts import ExchangeFacts
-from tradecore.data.fetching import FetchResult, PlanStep, Progress
-from tradecore.interfaces import FetchingSource, RunContext
+from tradecore.data.fetching import FetchingSource, FetchResult, PlanStep, Progress
+from tradecore.interfaces import RunContext
 from tradecore.timeframes import timeframe_ms
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tradecore.env.config import EnvConfig
+from tradecore.config.env import EnvConfig
 from tradecore.errors import TradecoreError
 
 HEAD_ORDER = ("direction", "size", "stop_loss", "take_profit")

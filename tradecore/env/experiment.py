@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tradecore.env.config import EnvConfig, SplitConfig
+from tradecore.config.env import EnvConfig, SplitConfig
 from tradecore.env.market import MarketData
 from tradecore.env.rewards import BatchOutcome, probe_outcomes
 from tradecore.env.splits import compute_splits

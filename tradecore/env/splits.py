@@ -12,7 +12,7 @@ plain split, with train getting what the embargo gaps leave.
 
 from __future__ import annotations
 
-from tradecore.env.config import SplitConfig
+from tradecore.config.env import SplitConfig
 from tradecore.errors import TradecoreError
 
 PARTS = ("train", "validation", "test")

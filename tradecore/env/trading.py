@@ -36,8 +36,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from tradecore.config.env import EnvConfig
 from tradecore.env.actions import ActionLayout
-from tradecore.env.config import EnvConfig
 from tradecore.env.market import MarketData
 from tradecore.env.rewards import StepOutcome, fuse_scalar_terms
 from tradecore.errors import TradecoreError

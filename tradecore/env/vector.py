@@ -27,10 +27,10 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from tradecore.config.env import EnvConfig
 from tradecore.env import kernels as K
 from tradecore.env import rewards as R
 from tradecore.env.actions import ActionLayout
-from tradecore.env.config import EnvConfig
 from tradecore.env.market import MarketData
 from tradecore.env.rewards import BatchOutcome, StepOutcome
 from tradecore.env.trading import ACCOUNT_FIELDS

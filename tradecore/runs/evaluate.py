@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
+
+from tradecore.interfaces import Policy
 
 #: ranges up to this many bars are evaluated as one continuous episode unless told otherwise
 EXACT_LIMIT = 200_000
 #: bars per segment when a longer range is split automatically
 SEGMENT_BARS = 1024
-
-
-class Policy(Protocol):
-    def reset(self, num_envs: int) -> None: ...
-
-    def act(self, obs: Any, *, masks: np.ndarray | None = None, bars: np.ndarray | None = None) -> np.ndarray: ...
 
 
 @dataclass
@@ -71,7 +67,7 @@ def segment_starts(first: int, last: int, segments: int) -> list[int]:
 
 
 def rollout(
-    experiment: Any, split: str, policy: Any, *, segments: int | None = None, record: bool = True, seed: int = 0
+    experiment: Any, split: str, policy: Policy, *, segments: int | None = None, record: bool = True, seed: int = 0
 ) -> Rollout:
     """Run ``policy`` deterministically over every bar of ``split`` and record what happened."""
     probe = experiment.make_env(split, random_start=False, episode_steps=None)

@@ -11,12 +11,15 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradecore.errors import TradecoreError
-from tradecore.interfaces import Candles, RunContext
+from tradecore.interfaces import Candles, Policy, RunContext, Trainer
 from tradecore.paths import default_runs_root, resolve_lake_root
 from tradecore.runs import folder as rf
+
+if TYPE_CHECKING:
+    from tradecore.runtime import Runtime
 
 PICKLE_WARNING = (
     "SB3 model files are pickles and loading one runs code from it; pass --trust-model only for files you trust"
@@ -50,7 +53,7 @@ def check_trusted(path: Path, runs_root: Path) -> None:
 
 
 def evaluate_run(
-    runtime: Any,
+    runtime: Runtime,
     run: str,
     *,
     data: str | None = None,
@@ -61,10 +64,13 @@ def evaluate_run(
     runs_root: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    from tradecore.cli.table import render_table
+    """Evaluate the policy of the finished ``run`` (a folder name, path or ``latest``) on its own ``split``, or
+    on ``data`` (a manifest file or a source as JSON), as ``tradecore eval`` does; returns ``{"path": the
+    evaluation folder, "metrics": its metrics}``. ``model_path`` evaluates another model file instead."""
     from tradecore.env.experiment import build_experiment
     from tradecore.runs.compare import SUMMARY_HEADERS, judge, run_policies, save_rollouts, summary_notes, summary_rows
     from tradecore.runs.report import render_report
+    from tradecore.tables import render_table
 
     root = runs_root or default_runs_root()
     run_dir = rf.resolve_run_dir(run, root)
@@ -94,9 +100,9 @@ def evaluate_run(
         experiment = replace(experiment, splits={"all": range(experiment.extra.get("first", 0), len(candles))})
     elif split not in experiment.splits:
         raise TradecoreError(f"--split {split}: this data has only {', '.join(experiment.splits)}")
-    trainer = resolved.trainer.build()
+    trainer: Trainer = resolved.trainer.build()
     if model_path is not None:
-        policy = trainer.load_policy_file(Path(model_path), experiment)
+        policy: Policy = trainer.load_policy_file(Path(model_path), experiment)
     else:
         policy = trainer.load_policy(run_dir, experiment)
     rollouts = run_policies(experiment, split, policy, segments=segments, seed=resolved.manifest.seed)

@@ -14,58 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tradecore.errors import StageUnavailable, TradecoreError
-from tradecore.interfaces import Candles, RunContext, TrainResult
+from tradecore.interfaces import Candles, RunContext, RunOutcome, RunRequest, StageReport, Trainer, TrainResult
 from tradecore.paths import resolve_lake_root
 from tradecore.runs import folder as rf
-
-if TYPE_CHECKING:
-    from tradecore.manifest import ResolvedManifest
-    from tradecore.runtime import Runtime
-
-
-@dataclass
-class RunRequest:
-    """What a backend is asked to run."""
-
-    resolved: ResolvedManifest
-    runtime: Runtime | None = None
-    runs_root: Path | None = None
-    resume: Path | None = None
-    progress: bool = False
-    echo: Callable[[str], None] = print
-
-
-@dataclass
-class StageReport:
-    name: str
-    status: str  # done | unavailable | failed | interrupted
-    seconds: float = 0.0
-    detail: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"stage": self.name, "status": self.status, "seconds": round(self.seconds, 3), "detail": self.detail}
-
-
-@dataclass
-class RunOutcome:
-    stages: list[StageReport]
-    run_dir: Path | None = None
-    metrics: dict[str, Any] | None = None
-
-    @property
-    def complete(self) -> bool:
-        return all(s.status == "done" for s in self.stages)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "complete": self.complete,
-            "run_dir": str(self.run_dir) if self.run_dir else None,
-            "stages": [s.as_dict() for s in self.stages],
-            "metrics": self.metrics,
-        }
 
 
 @dataclass
@@ -75,7 +29,8 @@ class RunState:
     record: dict[str, Any] = field(default_factory=dict)
     candles: Candles | None = None
     experiment: Any = None
-    trainer: Any = None
+    trainer: Trainer | None = None
+    trained: TrainResult | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -142,15 +97,12 @@ def stage_train(state: RunState) -> str:
         state.record["trainer"] = None
         return "no trainer in the manifest: evaluating the baselines only"
     state.trainer = trainer = resolved.trainer.build()
-    kwargs = {"resume": True} if state.request.resume else {}
-    result = trainer.train(state.experiment, state.ctx, **kwargs)
-    if isinstance(result, TrainResult):  # the typed contract; older trainers return a dict
-        result = result.as_dict()
-    state.record["trainer"] = result
-    stopped = " (early stop: no validation improvement)" if result.get("stopped_early") else ""
-    best = result.get("best_validation_return")
-    best_text = f", best validation return {best:+.2%} at {result.get('best_step'):,} steps" if best is not None else ""
-    return f"{result.get('algo', resolved.trainer.spec.name)} {result.get('timesteps', 0):,} steps{best_text}{stopped}"
+    state.trained = result = trainer.train(state.experiment, state.ctx, resume=state.request.resume is not None)
+    state.record["trainer"] = result.as_dict()
+    stopped = " (early stop: no validation improvement)" if result.stopped_early else ""
+    best = result.best_validation_return
+    best_text = f", best validation return {best:+.2%} at {result.best_step:,} steps" if best is not None else ""
+    return f"{result.algo} {result.timesteps:,} steps{best_text}{stopped}"
 
 
 def stage_evaluate(state: RunState) -> str:
@@ -158,13 +110,11 @@ def stage_evaluate(state: RunState) -> str:
 
     exp = state.experiment
     split = "test" if "test" in exp.splits else ("validation" if "validation" in exp.splits else "train")
-    agent = None
-    if state.trainer is not None and hasattr(state.trainer, "load_policy"):
-        agent = state.trainer.load_policy(state.run_dir, exp)
+    agent = state.trainer.load_policy(state.run_dir, exp) if state.trainer is not None else None
     rollouts = run_policies(exp, split, agent, seed=state.ctx.seed)
     metrics = judge(rollouts, exp.timeframe, split=split, seed=state.ctx.seed)
-    if state.record.get("trainer"):
-        metrics["evaluated_model"] = state.record["trainer"].get("evaluated_model")
+    if state.trained is not None:
+        metrics["evaluated_model"] = state.trained.evaluated_model
     save_rollouts(rollouts, state.run_dir / "evaluation" / f"{split}.npz")
     rf.write_json(state.run_dir / rf.METRICS_FILE, metrics)
     state.outputs["metrics"] = metrics
@@ -303,8 +253,8 @@ def _interrupted(state: RunState, stage: str, echo: Callable[[str], None]) -> No
 
 
 def _print_summary(state: RunState, echo: Callable[[str], None]) -> None:
-    from tradecore.cli.table import render_table
     from tradecore.runs.compare import SUMMARY_HEADERS, summary_notes, summary_rows
+    from tradecore.tables import render_table
 
     metrics = state.outputs.get("metrics")
     if not metrics:

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import tradecore_example.plugin as plugin
 
-from tradecore.errors import ManifestError
-from tradecore.interfaces import Candles
+from tradecore.api import Candles, ManifestError
 from tradecore.testing import assert_spec_valid
 
 

@@ -36,25 +36,3 @@ def test_import_dump_command_twice_is_a_no_op(tmp_path):
     assert json.loads(second)["status"] == "skipped"
     bad = subprocess.run([*command[:5], str(tmp_path / "nope.zip")], capture_output=True, text=True)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
-
-
-def test_the_plugin_imports_only_the_public_api():
-    """Every module of the plugin, sources and tests, imports tradecore only as tradecore, tradecore.api or
-    tradecore.testing (the internals may change without notice), in code and in code run by subprocesses."""
-    import ast
-    import re
-    from pathlib import Path
-
-    public = {"tradecore", "tradecore.api", "tradecore.testing"}
-    root = Path(__file__).resolve().parents[1]
-    found = set()
-    for path in sorted(root.rglob("*.py")):
-        text = path.read_text()
-        names = set(re.findall(r"from (tradecore(?:\.\w+)*) import", text))  # also inside strings
-        for node in ast.walk(ast.parse(text, str(path))):
-            if isinstance(node, ast.Import):
-                names.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                names.add(node.module or "")
-        found |= {f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] == "tradecore" and n not in public}
-    assert not found, "internal imports:\n" + "\n".join(sorted(found))

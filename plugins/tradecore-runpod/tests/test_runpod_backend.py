@@ -28,8 +28,7 @@ from tradecore_runpod.errors import (
     RunpodError,
 )
 
-from tradecore.errors import ManifestError
-from tradecore.runtime import Runtime
+from tradecore.api import ManifestError, Runtime
 
 KEY = "rp_test_4f1c0ffee_SECRET_key_do_not_leak"
 S3_ACCESS = "user_2f21CfO73Mm2Uq2lEGFiEF24IPw"

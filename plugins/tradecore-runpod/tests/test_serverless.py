@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from tradecore_runpod.serverless import handler
 
-from tradecore.runtime import Runtime
+from tradecore.api import Runtime
 
 TINY: dict[str, Any] = {
     "version": 1,
@@ -174,13 +174,11 @@ def test_missing_runs_root_says_where_to_point_it(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_worker_output_matches_tradecore_eval(runs, tmp_path):
-    from click.testing import CliRunner
-
-    from tradecore.cli import cli
+    from tradecore.testing import run_cli
 
     name = _run_name(runs)
     data = json.dumps(OTHER_DATA)
-    cli_out = CliRunner().invoke(cli, ["eval", name, "--runs-dir", str(runs), "--data", data, "--json"])
+    cli_out = run_cli("eval", name, "--runs-dir", str(runs), "--data", data, "--json", catch_exceptions=True)
     assert cli_out.exit_code == 0, cli_out.output
     expected = json.loads(cli_out.stdout)["metrics"]
 

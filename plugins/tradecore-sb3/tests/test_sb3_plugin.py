@@ -45,8 +45,7 @@ def test_vec_adapter_matches_the_batched_env_and_reports_terminal_obs(tradecore_
     from tradecore_sb3.policy import ActionCodec
     from tradecore_sb3.vec import GymnasiumVecEnv
 
-    from tradecore.env.experiment import build_experiment
-    from tradecore.interfaces import Candles, RunContext
+    from tradecore.api import Candles, RunContext, build_experiment
 
     manifest = manifest_factory(env={"window": 8, "episode_steps": 20, "normalize_window": 50})
     resolved = tradecore_runtime.resolve(manifest)

@@ -12,10 +12,7 @@ talib = pytest.importorskip("talib")
 from tradecore_talib import catalogue, hooks  # noqa: E402
 from tradecore_talib.models import component_name  # noqa: E402
 
-from tradecore.errors import ManifestError  # noqa: E402
-from tradecore.features.labels import labelled_indicators  # noqa: E402
-from tradecore.features.pipeline import build_features  # noqa: E402
-from tradecore.interfaces import Candles  # noqa: E402
+from tradecore.api import Candles, ManifestError, build_features, labelled_indicators  # noqa: E402
 from tradecore.testing import assert_spec_valid  # noqa: E402
 
 

@@ -7,13 +7,8 @@ slices), :mod:`.transform` (resample, export), :mod:`.jobs`.
 
 from __future__ import annotations
 
-import click
+# the commands register themselves on ``data`` (:mod:`.group`) when their modules are imported
+from tradecore.cli.data import fetch, inspect, jobs, transform  # noqa: F401
+from tradecore.cli.data.group import data
 
-
-@click.group()
-def data() -> None:
-    """Market data: fetch into the Parquet lake, inspect coverage, gaps and quality, resample, export."""
-
-
-# the commands register themselves on ``data`` when their modules are imported
-from tradecore.cli.data import fetch, inspect, jobs, transform  # noqa: E402, F401
+__all__ = ["data"]

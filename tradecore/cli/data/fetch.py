@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from tradecore.cli.data import data
+from tradecore.cli.data.group import data
 from tradecore.cli.data.options import emit, json_option, lake_options, open_lake, parse_range, split_values
 from tradecore.cli.data.sources import build_unit
 
@@ -173,7 +173,7 @@ def _print_plans(lake: Any, units: list[tuple[str, Any, Any]], as_json: bool) ->
     if as_json:
         emit(plans)
         return
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     rows = [(p["unit"], s["method"], s["start"], s["end"], s["detail"]) for p in plans for s in p["steps"]]
     click.echo(render_table(["unit", "method", "from", "to", "detail"], rows))
@@ -213,7 +213,7 @@ def groups_cmd(set_name: str | None, pairs: str | None, timeframes: str | None, 
             f"no groups in {config_path()}; add one with `tradecore data groups --set majors --pairs BTC/USD,ETH/USD`"
         )
         return
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     click.echo(
         render_table(

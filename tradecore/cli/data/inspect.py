@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tradecore.cli.data import data
+from tradecore.cli.data.group import data
 from tradecore.cli.data.options import (
     emit,
     json_option,
@@ -32,7 +32,7 @@ def list_(lake_dir: str | None, manifest_path: str | None, as_json: bool) -> Non
     if as_json:
         emit([{k: c.as_dict()[k] for k in ("exchange", "pair", "timeframe", "first", "last", "rows")} for c in cov])
         return
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     click.echo(
         render_table(
@@ -67,7 +67,7 @@ def coverage(
     if not cov:
         click.echo("no stored series match")
         return
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     rows = []
     for c in cov:
@@ -147,7 +147,7 @@ def gaps(
     if as_json:
         emit(report.as_dict())
         return
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     click.echo(summary_line(report))
     rows = []
@@ -297,7 +297,7 @@ def slices(
     if as_json:
         emit(doc)
         return
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     click.echo(
         f"{len(doc['slices'])} slices, {doc['total_rows']:,} of {doc['rows']:,} candles"

@@ -7,7 +7,7 @@ from datetime import UTC
 
 import click
 
-from tradecore.cli.data import data
+from tradecore.cli.data.group import data
 from tradecore.cli.data.options import emit, json_option, lake_options, lake_root
 
 
@@ -35,7 +35,7 @@ def jobs(
         return
     from datetime import datetime
 
-    from tradecore.cli.table import render_table
+    from tradecore.tables import render_table
 
     click.echo(
         render_table(

@@ -11,7 +11,7 @@ from tradecore.cli import get_runtime
 
 if TYPE_CHECKING:
     from tradecore.data.exchange_facts import ExchangeFacts
-    from tradecore.interfaces import FetchingSource
+    from tradecore.data.fetching import FetchingSource
     from tradecore.specs import ComponentSpec
 
 #: the built-in synthetic source builds a plain DataSource; ``data fetch`` wraps it as a fetch unit
@@ -22,7 +22,7 @@ def build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> tuple
     """The fetch unit of source ``source`` for ``params``, and its validated params model."""
     from pydantic import ValidationError
 
-    from tradecore.interfaces import FetchingSource
+    from tradecore.data.fetching import FetchingSource
     from tradecore.registry import LookupFailure
 
     try:
@@ -60,7 +60,7 @@ def build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> tuple
 
 def fetching_class(spec: ComponentSpec) -> type[FetchingSource] | None:
     """The FetchingSource class a source spec builds (None for a source that cannot fetch)."""
-    from tradecore.interfaces import FetchingSource
+    from tradecore.data.fetching import FetchingSource
 
     if spec.factory == SYNTHETIC_FACTORY:
         from tradecore.data.synthetic_fetch import SyntheticFetchSource

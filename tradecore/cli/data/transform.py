@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from tradecore.cli.data import data
+from tradecore.cli.data.group import data
 from tradecore.cli.data.options import (
     emit,
     json_option,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tradecore.interfaces import Candles, Indicator
+from tradecore.api import Candles, Indicator
 from tradecore_example.params import HlSpreadParams
 
 

@@ -8,7 +8,7 @@ from tradecore import hookimpl
 
 @hookimpl
 def tradecore_indicators():
-    from tradecore.specs import IndicatorSpec
+    from tradecore.api import IndicatorSpec
     from tradecore_example.params import HlSpreadParams
 
     yield IndicatorSpec(
@@ -21,7 +21,7 @@ def tradecore_indicators():
 
 @hookimpl
 def tradecore_reward_terms():
-    from tradecore.specs import RewardTermSpec
+    from tradecore.api import RewardTermSpec
     from tradecore_example.params import LossAversionParams
 
     yield RewardTermSpec(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tradecore.interfaces import RewardTerm
+from tradecore.api import RewardTerm
 from tradecore_example.params import LossAversionParams
 
 

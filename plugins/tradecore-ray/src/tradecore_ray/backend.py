@@ -14,9 +14,12 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tradecore.interfaces import ComputeBackend
+from tradecore.api import ComputeBackend, RunOutcome, RunRequest, SweepingBackend, SweepOptions, TrialResult
+
+if TYPE_CHECKING:
+    from tradecore.api import SweepPlan
 
 TRIAL_FILE = "trial.json"
 CURVE_FILE = "training.csv"  # written by the trainer during training: timesteps, validation_score, ...
@@ -64,9 +67,7 @@ class CurveTail:
 
 def run_job(job: dict[str, Any], on_poll: Any = None) -> dict[str, Any]:
     """Run one job in a child process and return its TrialResult as a dict (also written to ``trial.json``)."""
-    from tradecore.compute.child import start_child, stop_children
-    from tradecore.compute.executor import _finish
-    from tradecore.compute.summary import TrialResult
+    from tradecore.api import finish_trial, start_child, stop_children
 
     folder = Path(job["folder"])
     result = TrialResult(key=job["key"], index=job["index"], overrides=job["overrides"], folder=str(folder))
@@ -88,7 +89,7 @@ def run_job(job: dict[str, Any], on_poll: Any = None) -> dict[str, Any]:
     except BaseException:  # Ray cancels a trial by raising inside it: never leave the child behind
         stop_children([child], grace_s=job.get("grace_s", 10.0))
         raise
-    _finish(result, child)
+    finish_trial(result, child)
     data = result.as_dict()
     (folder / TRIAL_FILE).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     return data
@@ -99,7 +100,7 @@ def tune_trial(config: dict[str, Any]) -> None:
     trial there), then report the sweep metric and keep the trial folder as the checkpoint."""
     from ray import tune
 
-    from tradecore.compute.summary import TrialResult, metric_value
+    from tradecore.api import metric_value
 
     job = config["job"]
     tail = CurveTail(Path(job["folder"]))
@@ -145,7 +146,7 @@ def make_scheduler(params: Any) -> Any:
     )
 
 
-class RayBackend(ComputeBackend):
+class RayBackend(ComputeBackend, SweepingBackend):
     def __init__(self, params: Any) -> None:
         self.params = params
 
@@ -167,15 +168,11 @@ class RayBackend(ComputeBackend):
             )
         return True
 
-    def submit(self, request: Any) -> Any:
+    def submit(self, request: RunRequest) -> RunOutcome:
         """One run as a Ray task with the trial resources."""
         import ray
 
-        from tradecore.compute.child import child_manifest
-        from tradecore.compute.local_sweep import unique_folder
-        from tradecore.errors import TradecoreError
-        from tradecore.paths import default_runs_root
-        from tradecore.runs.pipeline import RunOutcome, StageReport
+        from tradecore.api import TradecoreError, child_manifest, default_runs_root, unique_folder
 
         runs_root = (request.runs_root or default_runs_root()).resolve()
         name = request.resolved.manifest.name
@@ -204,91 +201,29 @@ class RayBackend(ComputeBackend):
             raise TradecoreError(
                 f"run {name!r} {data['status']} on Ray: {data.get('error') or ''}; log: {folder / 'run.log'}"
             )
-        stages = [
-            StageReport(s["stage"], s["status"], s.get("seconds", 0.0), s.get("detail", "")) for s in data["stages"]
-        ]
-        return RunOutcome(
-            stages=stages, run_dir=Path(data["run_dir"]) if data.get("run_dir") else None, metrics=data.get("metrics")
-        )
+        return RunOutcome.from_dict(data)  # the trial carries the child's stages, run folder and metrics
 
-    def sweep(self, plan: Any, options: Any) -> dict[str, Any]:
+    def sweep(self, plan: SweepPlan, options: SweepOptions) -> dict[str, Any]:
         """Every trial of ``plan`` as a Tune trial, ``workers`` at a time; returns the sweep summary."""
-        from ray import tune
+        from tradecore.api import summary_dict, unique_folder, write_summary
 
-        from tradecore.compute.child import child_manifest
-        from tradecore.compute.local_sweep import unique_folder
-        from tradecore.compute.summary import TrialResult, summary_dict, write_summary
-
-        config = plan.config
-        workers = options.workers or config.workers
-        metric = options.metric if options.metric is not None else config.metric
-        mode = options.mode or config.mode
+        options = options.with_defaults(plan.config)
         folder = unique_folder(options.runs_root.resolve() / "sweeps", plan.name)
-        jobs = [
-            {
-                "key": t.key,
-                "index": t.index,
-                "overrides": t.overrides,
-                "manifest": child_manifest(t.resolved),
-                "folder": str(folder / t.key),
-                "metric": metric,
-                "controls": options.controls,
-                "grace_s": options.grace_s if options.grace_s is not None else 10.0,
-            }
-            for t in plan.trials
-        ]
-        options.echo(f"sweep {plan.name!r}: {len(jobs)} Ray Tune trial(s), {workers} at a time, in {folder}")
+        jobs = [self._trial_job(trial, folder, options) for trial in plan.trials]
+        options.echo(f"sweep {plan.name!r}: {len(jobs)} Ray Tune trial(s), {options.workers} at a time, in {folder}")
         started = self._init()
         interrupted = False
-        last_reports: dict[str, Any] = {}
+        reports: dict[str, tuple[dict[str, Any], Any]] = {}
         try:
-            trainable = tune.with_resources(
-                tune_trial, {"cpu": self.params.cpus_per_trial, "gpu": self.params.gpus_per_trial}
-            )
-            tuner = tune.Tuner(
-                trainable,
-                param_space={"job": tune.grid_search(jobs)},
-                tune_config=tune.TuneConfig(
-                    max_concurrent_trials=workers, scheduler=make_scheduler(self.params.scheduler)
-                ),
-                run_config=tune.RunConfig(
-                    name="tune",
-                    storage_path=self.params.storage_path or str(folder / "ray"),
-                    verbose=0,
-                    failure_config=tune.FailureConfig(max_failures=self.params.max_failures),
-                    checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                ),
-            )
-            import contextlib
-            import sys
-
-            with contextlib.redirect_stdout(sys.stderr):  # Tune's tables would corrupt `--json` on stdout
-                grid = tuner.fit()
-            last_reports = {r.config["job"]["key"]: (r.metrics or {}, r.error) for r in grid if r.config}
+            reports = self._fit(jobs, folder, options.workers)
         except KeyboardInterrupt:
             interrupted = True
             raise
         finally:
-            results = []
-            for job in jobs:
-                path = Path(job["folder"]) / TRIAL_FILE
-                metrics, error = last_reports.get(job["key"], ({}, None))
-                if path.is_file():
-                    results.append(TrialResult(**json.loads(path.read_text(encoding="utf-8"))))
-                elif error is None and "validation_score" in metrics and "objective" not in metrics:
-                    results.append(self._stopped(job, metrics))
-                else:
-                    results.append(
-                        TrialResult(
-                            key=job["key"],
-                            index=job["index"],
-                            overrides=job["overrides"],
-                            folder=job["folder"],
-                            status="interrupted" if interrupted else "failed",
-                            error="the Ray trial ended without a result; see the Tune logs",
-                        )
-                    )
-            summary = summary_dict(plan.name, folder, plan.paths, results, metric, mode, interrupted=interrupted)
+            results = [self._trial_result(job, *reports.get(job["key"], ({}, None)), interrupted) for job in jobs]
+            summary = summary_dict(
+                plan.name, folder, plan.paths, results, options.metric, options.mode, interrupted=interrupted
+            )
             write_summary(folder, summary)
             if started:
                 import ray
@@ -296,10 +231,65 @@ class RayBackend(ComputeBackend):
                 ray.shutdown()
         return summary
 
-    def _stopped(self, job: dict[str, Any], metrics: dict[str, Any]) -> Any:
-        """A trial the scheduler stopped: its last validation score, and the partial run folder it left."""
-        from tradecore.compute.summary import TrialResult
+    def _trial_job(self, trial: Any, folder: Path, options: SweepOptions) -> dict[str, Any]:
+        """What a Tune trial needs to run one trial of the plan as a child ``tradecore run``."""
+        from tradecore.api import child_manifest
 
+        return {
+            "key": trial.key,
+            "index": trial.index,
+            "overrides": trial.overrides,
+            "manifest": child_manifest(trial.resolved),
+            "folder": str(folder / trial.key),
+            "metric": options.metric,
+            "controls": options.controls,
+            "grace_s": options.grace_s if options.grace_s is not None else 10.0,
+        }
+
+    def _fit(self, jobs: list[dict[str, Any]], folder: Path, workers: int) -> dict[str, tuple[dict[str, Any], Any]]:
+        """Run ``jobs`` as one Tune grid; trial key -> (its last reported metrics, its error or None)."""
+        import contextlib
+        import sys
+
+        from ray import tune
+
+        trainable = tune.with_resources(
+            tune_trial, {"cpu": self.params.cpus_per_trial, "gpu": self.params.gpus_per_trial}
+        )
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"job": tune.grid_search(jobs)},
+            tune_config=tune.TuneConfig(max_concurrent_trials=workers, scheduler=make_scheduler(self.params.scheduler)),
+            run_config=tune.RunConfig(
+                name="tune",
+                storage_path=self.params.storage_path or str(folder / "ray"),
+                verbose=0,
+                failure_config=tune.FailureConfig(max_failures=self.params.max_failures),
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+            ),
+        )
+        with contextlib.redirect_stdout(sys.stderr):  # Tune's tables would corrupt `--json` on stdout
+            grid = tuner.fit()
+        return {r.config["job"]["key"]: (r.metrics or {}, r.error) for r in grid if r.config}
+
+    def _trial_result(self, job: dict[str, Any], metrics: dict[str, Any], error: Any, interrupted: bool) -> TrialResult:
+        """The trial as its child recorded it (``trial.json``), as the scheduler stopped it, or as lost."""
+        path = Path(job["folder"]) / TRIAL_FILE
+        if path.is_file():
+            return TrialResult(**json.loads(path.read_text(encoding="utf-8")))
+        if error is None and "validation_score" in metrics and "objective" not in metrics:
+            return self._stopped(job, metrics)
+        return TrialResult(
+            key=job["key"],
+            index=job["index"],
+            overrides=job["overrides"],
+            folder=job["folder"],
+            status="interrupted" if interrupted else "failed",
+            error="the Ray trial ended without a result; see the Tune logs",
+        )
+
+    def _stopped(self, job: dict[str, Any], metrics: dict[str, Any]) -> TrialResult:
+        """A trial the scheduler stopped: its last validation score, and the partial run folder it left."""
         folder = Path(job["folder"])
         run_dirs = [p.parent for p in folder.glob(f"*/{CURVE_FILE}")]
         scheduler = self.params.scheduler

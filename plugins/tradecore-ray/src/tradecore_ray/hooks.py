@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradecore.hookspecs import hookimpl
+from tradecore.api import hookimpl
 
 
 @hookimpl
@@ -11,7 +11,7 @@ def tradecore_backends():
 
     from pydantic import BaseModel, ConfigDict, Field
 
-    from tradecore.specs import BackendSpec
+    from tradecore.api import BackendSpec
 
     class SchedulerParams(BaseModel):
         """A Ray Tune trial scheduler fed by the validation scores the trainer writes while it trains."""

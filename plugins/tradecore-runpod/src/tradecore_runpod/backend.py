@@ -7,12 +7,13 @@ cost and where the run folder is."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from tradecore.interfaces import ComputeBackend
+from tradecore.api import ComputeBackend, RunOutcome, RunRequest
 from tradecore_runpod.errors import (
     BudgetError,
     CapacityError,
@@ -58,10 +59,8 @@ class RunpodBackend(ComputeBackend):
         return self._api
 
     # -- submit ------------------------------------------------------------------------------------------
-    def submit(self, request: Any) -> Any:
-        from tradecore.compute.child import child_manifest
-        from tradecore.compute.local_sweep import unique_folder
-        from tradecore.paths import default_runs_root
+    def submit(self, request: RunRequest) -> RunOutcome:
+        from tradecore.api import child_manifest, default_runs_root, unique_folder
         from tradecore_runpod.budget import effective_limits
 
         p = self.params
@@ -124,8 +123,6 @@ class RunpodBackend(ComputeBackend):
             ) from None
         finally:
             _write(folder, record)
-        import dataclasses
-
         return dataclasses.replace(outcome, run_dir=run_dir)
 
     # -- the run folder -----------------------------------------------------------------------------------------
@@ -175,8 +172,21 @@ class RunpodBackend(ComputeBackend):
 
     # -- pre-flight -----------------------------------------------------------------------------------------
     def _preflight(self, api: Any, limits: Any, record: dict[str, Any]) -> tuple[list[tuple[str, float]], list[str]]:
-        from tradecore_runpod.budget import estimate_usd
+        """Every check that can refuse before a pod is paid for; returns (candidate GPU types with their hourly
+        price, data centers the pod may run in)."""
+        catalog = self._gpu_catalog(api)
+        data_centers = self._data_centers(api, record)
+        burn = self._burn_of_running_pods(api, limits)
+        candidates = self._affordable_gpus(catalog, limits, burn, record)
+        self._check_account(api, min(hourly for _, hourly in candidates))
+        hours = self.params.max_hours
+        record["estimate"] = [
+            {"gpu_type": g, "hourly_usd": round(h, 4), "max_cost_usd": round(h * hours, 4)} for g, h in candidates
+        ]
+        return candidates, data_centers
 
+    def _gpu_catalog(self, api: Any) -> dict[str, Any]:
+        """GPU types offered for this cloud and count, by id; refuses unknown ids in ``gpu_types``."""
         p = self.params
         catalog = {g.id: g for g in api.gpu_types(cloud=p.cloud, count=p.gpu_count)}
         unknown = [g for g in p.gpu_types if g not in catalog]
@@ -184,33 +194,51 @@ class RunpodBackend(ComputeBackend):
             raise ConfigError(
                 f"backend.params.gpu_types: unknown GPU type {unknown[0]!r}; valid ids: " + ", ".join(sorted(catalog))
             )
-        data_centers = list(p.data_center_ids or [])
-        if p.network_volume_id:
-            volume = api.network_volume(p.network_volume_id)
-            volume_dc = str(volume.get("dataCenterId") or volume.get("dataCenter") or "")
-            if data_centers and volume_dc not in data_centers:
-                raise ConfigError(
-                    f"backend.params.network_volume_id: volume {p.network_volume_id!r} is in "
-                    f"{volume_dc}, not in data_center_ids {data_centers}; pods can mount only a volume "
-                    f"in their own data center: add {volume_dc} or use a volume there"
-                )
-            data_centers = [volume_dc]
-            record["volume_data_center"] = volume_dc
-            if p.collect:  # the S3 endpoint, key and volume must work before a pod is paid for
-                from tradecore_runpod.volume import VolumeReader
+        return catalog
 
-                VolumeReader(p.network_volume_id, volume_dc, redact=api.redact).keys(f"runs/{record['run_id']}/")
+    def _data_centers(self, api: Any, record: dict[str, Any]) -> list[str]:
+        """Where the pod may run: ``data_center_ids``, narrowed to the network volume's own data center, whose
+        S3 access is checked when the run folder will be collected from it."""
+        p = self.params
+        data_centers = list(p.data_center_ids or [])
+        if not p.network_volume_id:
+            return data_centers
+        volume = api.network_volume(p.network_volume_id)
+        volume_dc = str(volume.get("dataCenterId") or volume.get("dataCenter") or "")
+        if data_centers and volume_dc not in data_centers:
+            raise ConfigError(
+                f"backend.params.network_volume_id: volume {p.network_volume_id!r} is in "
+                f"{volume_dc}, not in data_center_ids {data_centers}; pods can mount only a volume "
+                f"in their own data center: add {volume_dc} or use a volume there"
+            )
+        record["volume_data_center"] = volume_dc
+        if p.collect:  # the S3 endpoint, key and volume must work before a pod is paid for
+            from tradecore_runpod.volume import VolumeReader
+
+            VolumeReader(p.network_volume_id, volume_dc, redact=api.redact).keys(f"runs/{record['run_id']}/")
+        return [volume_dc]
+
+    def _burn_of_running_pods(self, api: Any, limits: Any) -> float:
+        """The hourly cost of this user's tradecore pods still running; refuses past ``max_concurrent_pods``."""
         ours = [
             pod
             for pod in api.list_pods()
-            if str(pod.get("name", "")).startswith(p.name_prefix) and pod.get("status") not in ENDED
+            if str(pod.get("name", "")).startswith(self.params.name_prefix) and pod.get("status") not in ENDED
         ]
-        burn = sum(float(pod.get("cost") or 0.0) for pod in ours)
         if limits.max_concurrent_pods is not None and len(ours) >= limits.max_concurrent_pods:
             raise BudgetError(
                 f"{len(ours)} tradecore pod(s) already running, max_concurrent_pods is "
                 f"{limits.max_concurrent_pods}; wait, raise the limit or run `tradecore runpod cleanup`"
             )
+        return sum(float(pod.get("cost") or 0.0) for pod in ours)
+
+    def _affordable_gpus(
+        self, catalog: dict[str, Any], limits: Any, burn: float, record: dict[str, Any]
+    ) -> list[tuple[str, float]]:
+        """The allowed GPU types within the cost limits, in preference order, with their hourly price."""
+        from tradecore_runpod.budget import estimate_usd
+
+        p = self.params
         candidates, refused = [], []
         for gpu_id in p.gpu_types:
             price = catalog[gpu_id].price(p.cloud)
@@ -235,28 +263,28 @@ class RunpodBackend(ComputeBackend):
         record["refused_candidates"] = refused
         if not candidates:
             raise BudgetError("budget guard refused every GPU type: " + "; ".join(refused))
+        return candidates
+
+    def _check_account(self, api: Any, cheapest: float) -> None:
+        """Refuse when the account cannot pay an hour of the cheapest candidate (RunPod's own deploy rule)."""
         account = api.account()
-        if account is not None:
-            cheapest = min(h for _, h in candidates)
-            if account.balance is not None and account.balance < cheapest:
-                raise InsufficientFundsError(
-                    f"RunPod balance ${account.balance:.2f} is below one hour of this pod "
-                    f"(${cheapest:.2f}); RunPod needs an hour of credit to deploy"
-                )
-            if (
-                account.spend_limit is not None
-                and account.spend_per_hr is not None
-                and account.spend_per_hr + cheapest > account.spend_limit
-            ):
-                raise InsufficientFundsError(
-                    f"RunPod spend limit ${account.spend_limit:.2f}/h would be crossed "
-                    f"(${account.spend_per_hr:.2f}/h now + ${cheapest:.2f}/h); ask RunPod "
-                    "support to raise it or stop other pods"
-                )
-        record["estimate"] = [
-            {"gpu_type": g, "hourly_usd": round(h, 4), "max_cost_usd": round(h * p.max_hours, 4)} for g, h in candidates
-        ]
-        return candidates, data_centers
+        if account is None:
+            return
+        if account.balance is not None and account.balance < cheapest:
+            raise InsufficientFundsError(
+                f"RunPod balance ${account.balance:.2f} is below one hour of this pod "
+                f"(${cheapest:.2f}); RunPod needs an hour of credit to deploy"
+            )
+        if (
+            account.spend_limit is not None
+            and account.spend_per_hr is not None
+            and account.spend_per_hr + cheapest > account.spend_limit
+        ):
+            raise InsufficientFundsError(
+                f"RunPod spend limit ${account.spend_limit:.2f}/h would be crossed "
+                f"(${account.spend_per_hr:.2f}/h now + ${cheapest:.2f}/h); ask RunPod "
+                "support to raise it or stop other pods"
+            )
 
     def _pod_body(
         self, pod_name: str, manifest: dict[str, Any], data_centers: list[str], run_id: str
@@ -395,9 +423,7 @@ class RunpodBackend(ComputeBackend):
         status: Any,
         record: dict[str, Any],
         folder: Path,
-    ) -> Any:
-        from tradecore.runs.pipeline import RunOutcome, StageReport
-
+    ) -> RunOutcome:
         outcome = None
         if outcome_b64:
             try:
@@ -412,12 +438,8 @@ class RunpodBackend(ComputeBackend):
             )
         (folder / "outcome.json").write_text(json.dumps(outcome, indent=2), encoding="utf-8")
         record["status"] = "done"
-        stages = [
-            StageReport(s["stage"], s["status"], s.get("seconds", 0.0), s.get("detail", ""))
-            for s in outcome.get("stages", [])
-        ]
         record["remote_run_dir"] = outcome.get("run_dir")
-        return RunOutcome(stages=stages, run_dir=folder, metrics=outcome.get("metrics"))
+        return dataclasses.replace(RunOutcome.from_dict(outcome), run_dir=folder)  # the pod's path means nothing here
 
     def _terminate(self, api: Any, pod_id: str, record: dict[str, Any], echo: Any) -> None:
         try:

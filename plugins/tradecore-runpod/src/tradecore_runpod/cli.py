@@ -39,7 +39,7 @@ def runpod() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def gpus(cloud: str, count: int, as_json: bool) -> None:
     """GPU types: memory, price per GPU-hour, availability by data center."""
-    from tradecore.cli.table import render_table
+    from tradecore.api import render_table
 
     types = _api().gpu_types(cloud=cloud, count=count)
     rows = [
@@ -72,7 +72,7 @@ def gpus(cloud: str, count: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(prefix: str, show_all: bool, as_json: bool) -> None:
     """Pods tradecore started (by name prefix), with status and cost per hour."""
-    from tradecore.cli.table import render_table
+    from tradecore.api import render_table
 
     pods = [_pod_row(p) for p in _api().list_pods() if show_all or str(p.get("name", "")).startswith(prefix)]
     if as_json:

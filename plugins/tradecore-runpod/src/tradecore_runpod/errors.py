@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradecore.errors import TradecoreError
+from tradecore.api import TradecoreError
 
 
 class RunpodError(TradecoreError):

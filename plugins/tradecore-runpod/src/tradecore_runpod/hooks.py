@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tradecore.hookspecs import hookimpl
+from tradecore.api import hookimpl
 
 
 @hookimpl
 def tradecore_backends():
-    from tradecore.specs import BackendSpec
+    from tradecore.api import BackendSpec
     from tradecore_runpod.params import RunpodParams
 
     yield BackendSpec(

@@ -9,7 +9,7 @@ The worker's entry is this module: ``python -m tradecore_runpod.serverless`` han
      "segments": 1}                                     # optional: as `tradecore eval --segments`
 
 The split defaults the way ``tradecore eval`` does: ``test`` on the run's own data, ``all`` with ``data``.
-The evaluation is :func:`tradecore.runs.evaluation_cli.evaluate_run`, so it writes
+The evaluation is :func:`tradecore.api.evaluate_run`, so it writes
 ``RUN/evals/<stamp>-<split>/`` on the volume and returns the same metrics. SB3 models are pickles:
 only run folders under the runs root are loaded, and ``data`` is inline JSON, never a path to read.
 Bad input comes back as ``{"error": "<one line>"}``, never a traceback.
@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tradecore.errors import TradecoreError
+from tradecore.api import TradecoreError
 
 SPLITS = ("test", "validation", "train", "all")
 INPUT_FIELDS = ("run", "data", "split", "segments")
@@ -39,7 +39,7 @@ class JobInputError(TradecoreError):
 @lru_cache(maxsize=1)
 def _runtime() -> Any:
     # built once per worker: plugin discovery is paid at the first job, not at every one
-    from tradecore.runtime import Runtime
+    from tradecore.api import Runtime
 
     return Runtime.from_environment()
 
@@ -51,7 +51,7 @@ def _log(line: str) -> None:
 
 def runs_root() -> Path:
     """The worker's run folders: ``$TRADECORE_RUNS`` (the network volume), else ``./runs``."""
-    from tradecore.paths import default_runs_root
+    from tradecore.api import default_runs_root
 
     root = default_runs_root().resolve()
     if not root.is_dir():
@@ -64,13 +64,13 @@ def runs_root() -> Path:
 
 def resolve_run(run: Any, root: Path) -> Path:
     """The run folder a job names, refused unless it lies inside ``root`` (symlinks resolved)."""
-    from tradecore.runs import folder as rf
+    from tradecore.api import is_inside, resolve_run_dir
 
     if not isinstance(run, str) or not run.strip():
         raise JobInputError('input.run: give the run folder, e.g. {"run": "20260101T000000Z-tiny"} or "latest"')
     ref = Path(run)
     candidate = ref if ref.is_absolute() else root / ref
-    if not rf.is_inside(candidate, root):
+    if not is_inside(candidate, root):
         raise JobInputError(
             f"input.run: {run} is outside the runs root {root}; SB3 models are pickles, so this worker "
             "loads only run folders under TRADECORE_RUNS"
@@ -78,10 +78,10 @@ def resolve_run(run: Any, root: Path) -> Path:
     if candidate.is_dir():
         run_dir = candidate
     elif not ref.is_absolute() and len(ref.parts) == 1:
-        run_dir = rf.resolve_run_dir(run, root)  # "latest" or a unique part of a folder name
+        run_dir = resolve_run_dir(run, root)  # "latest" or a unique part of a folder name
     else:
         raise JobInputError(f"input.run: no run folder at {candidate}")
-    if not rf.is_inside(run_dir, root):
+    if not is_inside(run_dir, root):
         raise JobInputError(f"input.run: {run} resolves outside the runs root {root}")
     return run_dir.resolve()
 
@@ -133,7 +133,7 @@ def _one_line(err: BaseException) -> str:
 
 def evaluate(payload: Any) -> dict[str, Any]:
     """Evaluate one job's input; raises :class:`TradecoreError` for anything the caller must fix."""
-    from tradecore.runs.evaluation_cli import evaluate_run
+    from tradecore.api import evaluate_run
 
     options = _options(payload)
     root = runs_root()

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from tradecore.runs.folder import read_json, write_json
+from tradecore.api import read_json, write_json
 
 CHECKPOINTS_DIR = "checkpoints"
 LATEST_CHECKPOINT = "latest.json"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tradecore.hookspecs import hookimpl
+from tradecore.api import hookimpl
 
 
 @hookimpl
 def tradecore_trainers():
-    from tradecore.specs import TrainerSpec
+    from tradecore.api import TrainerSpec
     from tradecore_sb3.params import SB3Params
 
     yield TrainerSpec(

@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tradecore.errors import TradecoreError
+from tradecore.api import TradecoreError
 
 #: objects not to unpickle from a saved model (training-only callables; avoids version mismatches)
 CUSTOM_OBJECTS = {

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
-from tradecore.errors import TradecoreError
-from tradecore.interfaces import RunContext, Trainer
+from tradecore.api import RunContext, TradecoreError, Trainer, TrainResult
 from tradecore_sb3.params import CONTINUOUS_ONLY, LinearSchedule, NetArch, SB3Params
 from tradecore_sb3.policy import ActionCodec, SB3Policy, algo_class, load_policy
+
+if TYPE_CHECKING:  # the callbacks import stable-baselines3 (torch): only when training
+    from tradecore_sb3.callbacks import TrainingState, ValidationCallback
 
 MODEL_DIR = "model"
 ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "leaky_relu": "LeakyReLU"}
@@ -102,21 +104,8 @@ class SB3Trainer(Trainer):
         return VecMonitor(venv)
 
     # -- training ------------------------------------------------------------------------------------
-    def train(self, experiment: Any, ctx: RunContext, *, resume: bool = False) -> dict[str, Any]:
-        from stable_baselines3.common.callbacks import CallbackList
-        from stable_baselines3.common.vec_env import VecNormalize
-
-        from tradecore_sb3.callbacks import (
-            InterruptGuard,
-            ProgressCallback,
-            ResumableCheckpoint,
-            StopOnInterrupt,
-            TrainingState,
-            ValidationCallback,
-            latest_checkpoint,
-            save_checkpoint,
-            save_model_and_stats,
-        )
+    def train(self, experiment: Any, ctx: RunContext, *, resume: bool = False) -> TrainResult:
+        from tradecore_sb3.callbacks import TrainingState, save_model_and_stats
 
         p = self.params
         if ctx.run_dir is None:
@@ -126,57 +115,109 @@ class SB3Trainer(Trainer):
         setup_torch(p.torch_threads, seed)
         device = resolve_device(p.device, ctx.log)
         codec = self.codec_for(experiment)
+        checkpoint = self._checkpoint_to_resume(run_dir) if resume else None
         venv = self.make_train_env(experiment, codec, seed)
-        model_dir = run_dir / MODEL_DIR
-        cls = algo_class(p.algo)
-        state = TrainingState()
-        checkpoint = latest_checkpoint(run_dir) if resume else None
-        if resume and checkpoint is None:
+        if checkpoint is not None:
+            model, venv, state = self._resume_model(run_dir, checkpoint, venv, device)
+            ctx.log.info("resuming from %s at %d steps", checkpoint["model"], model.num_timesteps)
+        else:
+            model, venv = self._new_model(run_dir, venv, seed, device)
+            state = TrainingState()
+        callbacks, validation = self._callbacks(experiment, codec, run_dir, state, ctx.progress)
+        self._learn(model, venv, callbacks, validation, state, run_dir, ctx.log, fresh=checkpoint is None)
+        saved = save_model_and_stats(model, run_dir / MODEL_DIR / "model")
+        best = (run_dir / MODEL_DIR / "best_model.zip").is_file()
+        return TrainResult(
+            algo=p.algo,
+            timesteps=int(model.num_timesteps),
+            evaluated_model="best_model" if best else "model",
+            best_validation_return=state.best,
+            best_step=state.best_step,
+            stopped_early=state.stopped_early,
+            resumed=checkpoint is not None,
+            seed=seed,
+            extra={
+                "device": device,
+                "n_envs": p.n_envs,
+                "vec_env": p.vec_env,
+                "model": f"{MODEL_DIR}/{saved['model']}",
+            },
+        )
+
+    def _checkpoint_to_resume(self, run_dir: Path) -> dict[str, Any]:
+        from tradecore_sb3.callbacks import latest_checkpoint
+
+        checkpoint = latest_checkpoint(run_dir)
+        if checkpoint is None:
             raise TradecoreError(
                 f"{run_dir} has no checkpoint to resume from (checkpoints/latest.json); start a new run instead"
             )
-        if checkpoint is not None:
-            ckpt_dir = run_dir / "checkpoints"
-            if checkpoint.get("vecnormalize"):
-                venv = VecNormalize.load(str(ckpt_dir / checkpoint["vecnormalize"]), venv)
-                venv.training = True
-            model = cls.load(
-                ckpt_dir / checkpoint["model"],
-                env=venv,
-                device=device,
-                custom_objects={"tensorboard_log": str(run_dir / "tensorboard") if p.tensorboard else None},
-            )
-            state = TrainingState(**checkpoint.get("state", {}))
-            ctx.log.info("resuming from %s at %d steps", checkpoint["model"], model.num_timesteps)
-        else:
-            if p.vec_normalize.enabled:
-                vn = p.vec_normalize
-                venv = VecNormalize(
-                    venv,
-                    norm_obs=vn.norm_obs,
-                    norm_reward=vn.norm_reward,
-                    clip_obs=vn.clip_obs,
-                    clip_reward=vn.clip_reward,
-                    gamma=p.gamma if p.gamma is not None else 0.99,
-                )
-            model = cls(
-                self.policy_name(venv),
-                venv,
-                seed=seed,
-                device=device,
-                verbose=0,
-                tensorboard_log=str(run_dir / "tensorboard") if p.tensorboard else None,
-                policy_kwargs=self.policy_kwargs(),
-                **self.algo_kwargs(),
-            )
+        return checkpoint
 
-        callbacks: list[Any] = [ProgressCallback(p.total_timesteps, state, ctx.progress)]
+    def _resume_model(
+        self, run_dir: Path, checkpoint: dict[str, Any], venv: Any, device: str
+    ) -> tuple[Any, Any, TrainingState]:
+        """The checkpointed model, its observation statistics and training state; returns (model, venv, state)."""
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        from tradecore_sb3.callbacks import TrainingState
+
+        ckpt_dir = run_dir / "checkpoints"
+        if checkpoint.get("vecnormalize"):
+            venv = VecNormalize.load(str(ckpt_dir / checkpoint["vecnormalize"]), venv)
+            venv.training = True
+        model = algo_class(self.params.algo).load(
+            ckpt_dir / checkpoint["model"],
+            env=venv,
+            device=device,
+            custom_objects={"tensorboard_log": self._tensorboard_dir(run_dir)},
+        )
+        return model, venv, TrainingState(**checkpoint.get("state", {}))
+
+    def _new_model(self, run_dir: Path, venv: Any, seed: int, device: str) -> tuple[Any, Any]:
+        """A fresh model on ``venv`` (wrapped in VecNormalize when asked); returns (model, venv)."""
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        p = self.params
+        if p.vec_normalize.enabled:
+            vn = p.vec_normalize
+            venv = VecNormalize(
+                venv,
+                norm_obs=vn.norm_obs,
+                norm_reward=vn.norm_reward,
+                clip_obs=vn.clip_obs,
+                clip_reward=vn.clip_reward,
+                gamma=p.gamma if p.gamma is not None else 0.99,
+            )
+        model = algo_class(p.algo)(
+            self.policy_name(venv),
+            venv,
+            seed=seed,
+            device=device,
+            verbose=0,
+            tensorboard_log=self._tensorboard_dir(run_dir),
+            policy_kwargs=self.policy_kwargs(),
+            **self.algo_kwargs(),
+        )
+        return model, venv
+
+    def _tensorboard_dir(self, run_dir: Path) -> str | None:
+        return str(run_dir / "tensorboard") if self.params.tensorboard else None
+
+    def _callbacks(
+        self, experiment: Any, codec: ActionCodec, run_dir: Path, state: TrainingState, progress: bool
+    ) -> tuple[list[Any], ValidationCallback | None]:
+        """Progress, validation (with early stopping) and checkpoint callbacks; returns (callbacks, validation)."""
+        from tradecore_sb3.callbacks import ProgressCallback, ResumableCheckpoint, ValidationCallback
+
+        p = self.params
+        callbacks: list[Any] = [ProgressCallback(p.total_timesteps, state, progress)]
         validation = None
         if p.eval_freq and "validation" in experiment.splits and len(experiment.splits["validation"]) > 1:
             validation = ValidationCallback(
                 self._scorer(experiment, codec),
                 p.eval_freq,
-                model_dir,
+                run_dir / MODEL_DIR,
                 run_dir / "training.csv",
                 state,
                 p.early_stopping_patience,
@@ -184,16 +225,35 @@ class SB3Trainer(Trainer):
             callbacks.append(validation)
         if p.checkpoint_freq:
             callbacks.append(ResumableCheckpoint(p.checkpoint_freq, run_dir, state))
-        remaining = max(0, p.total_timesteps - model.num_timesteps)
+        return callbacks, validation
+
+    def _learn(
+        self,
+        model: Any,
+        venv: Any,
+        callbacks: list[Any],
+        validation: ValidationCallback | None,
+        state: TrainingState,
+        run_dir: Path,
+        log: logging.Logger,
+        *,
+        fresh: bool,
+    ) -> None:
+        """Train up to ``total_timesteps``, then score the final weights; Ctrl-C saves a checkpoint and re-raises."""
+        from stable_baselines3.common.callbacks import CallbackList
+
+        from tradecore_sb3.callbacks import InterruptGuard, StopOnInterrupt, save_checkpoint
+
+        remaining = max(0, self.params.total_timesteps - model.num_timesteps)
         guard = InterruptGuard()
-        callbacks.append(StopOnInterrupt(guard))
+        callbacks = [*callbacks, StopOnInterrupt(guard)]
         try:
             if remaining:
                 with guard:
                     model.learn(
                         total_timesteps=remaining,
                         callback=CallbackList(callbacks),
-                        reset_num_timesteps=checkpoint is None,
+                        reset_num_timesteps=fresh,
                         tb_log_name="sb3",
                     )
             if guard.requested:
@@ -203,29 +263,13 @@ class SB3Trainer(Trainer):
                 validation.evaluate()  # score the final weights too, so "best" covers the whole run
         except KeyboardInterrupt:
             path = save_checkpoint(model, run_dir, state, "interrupted")
-            ctx.log.warning("training interrupted at %d steps; checkpoint %s", model.num_timesteps, path)
+            log.warning("training interrupted at %d steps; checkpoint %s", model.num_timesteps, path)
             raise
         finally:
             venv.close()
-        saved = save_model_and_stats(model, model_dir / "model")
-        best = (model_dir / "best_model.zip").is_file()
-        return {
-            "algo": p.algo,
-            "timesteps": int(model.num_timesteps),
-            "device": device,
-            "seed": seed,
-            "n_envs": p.n_envs,
-            "vec_env": p.vec_env,
-            "model": f"{MODEL_DIR}/{saved['model']}",
-            "evaluated_model": "best_model" if best else "model",
-            "best_validation_return": state.best,
-            "best_step": state.best_step,
-            "stopped_early": state.stopped_early,
-            "resumed": checkpoint is not None,
-        }
 
     def _scorer(self, experiment: Any, codec: ActionCodec) -> Any:
-        from tradecore.runs.evaluate import rollout
+        from tradecore.api import rollout
 
         algo = self.params.algo
 

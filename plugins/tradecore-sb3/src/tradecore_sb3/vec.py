@@ -19,7 +19,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
-from tradecore.errors import TradecoreError
+from tradecore.api import TradecoreError
 from tradecore_sb3.policy import ActionCodec
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tradecore.hookspecs import hookimpl
+from tradecore.api import hookimpl
 
 
 @hookimpl

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import talib
 
-from tradecore.interfaces import Candles, Indicator
+from tradecore.api import Candles, Indicator
 
 
 class TalibIndicator(Indicator):

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from tradecore.specs import IndicatorSpec
+from tradecore.api import IndicatorSpec
 from tradecore_talib.catalogue import PRICE_COLUMNS, UNSUPPORTED
 
 MA_TYPES = "0 SMA, 1 EMA, 2 WMA, 3 DEMA, 4 TEMA, 5 TRIMA, 6 KAMA, 7 MAMA, 8 T3"

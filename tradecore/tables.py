@@ -1,4 +1,4 @@
-"""Plain-text tables for terminal output (no dependency, aligned columns)."""
+"""Plain-text tables for terminal output (no dependency, aligned columns), for the CLI, run summaries and plugins."""
 
 from __future__ import annotations
 
