@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from conftest import SHARED_KRAKEN
+from kraken_helpers import SHARED_KRAKEN
 from tradecore_kraken.dumps import DumpLedger, find_members, import_member
 from tradecore_kraken.errors import DumpError
 from tradecore_kraken.pairs import altname_to_symbol, symbol_to_altname

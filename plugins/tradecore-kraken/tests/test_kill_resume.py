@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import lake_frame, run_fetch
+from kraken_helpers import lake_frame, run_fetch
 from tradecore_kraken.loopback import KrakenLoopback
 
 

@@ -4,7 +4,7 @@ and bad files named with their first bad line."""
 from __future__ import annotations
 
 import pytest
-from conftest import SHARED_KRAKEN
+from kraken_helpers import SHARED_KRAKEN
 from tradecore_kraken.kraken_csv import KrakenCsvError, parse_ohlcvt_name, read_ohlcvt, read_trades
 
 needs_shared = pytest.mark.skipif(not SHARED_KRAKEN.is_dir(), reason="../shared/data/kraken is absent")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SHARED_KRAKEN
+from kraken_helpers import SHARED_KRAKEN
 
 from tradecore.testing import assert_spec_valid
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from conftest import lake_frame, run_fetch, utc
+from kraken_helpers import lake_frame, run_fetch, utc
 from tradecore_kraken.errors import CursorStalled, KrakenError
 
 
