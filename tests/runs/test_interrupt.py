@@ -97,3 +97,40 @@ def test_sigterm_and_sighup_stop_a_run_like_ctrl_c(tiny_manifest, tmp_path, sign
     (run,) = runs.iterdir()
     assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
     assert json.loads((run / "checkpoints" / "latest.json").read_text())["reason"] == "interrupted"
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_lists_as_interrupted_and_resumes(tiny_manifest, tmp_path):
+    """SIGKILL cannot be caught: run.json keeps 'running', so the listing asks whether its process lives."""
+    tiny_manifest["trainer"]["params"].update(total_timesteps=4096, checkpoint_freq=256, eval_freq=0, tensorboard=False)
+    manifest = tmp_path / "M.json"
+    manifest.write_text(json.dumps(tiny_manifest))
+    runs = tmp_path / "runs"
+    command = [sys.executable, "-m", "tradecore", "run", str(manifest), "--runs-dir", str(runs)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: any(runs.glob("*/checkpoints/latest.json")), proc, timeout=90)
+
+    def listed_status() -> str:
+        listing = subprocess.run(
+            [sys.executable, "-m", "tradecore", "runs", "list", "--runs-dir", str(runs), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return json.loads(listing.stdout)[0]["status"]
+
+    assert listed_status() == "running"
+    proc.kill()
+    proc.communicate(timeout=60)
+    (run,) = runs.iterdir()
+    assert json.loads((run / "run.json").read_text())["status"] == "running"  # nothing could write
+    assert listed_status() == "interrupted"
+    resumed = subprocess.run(
+        [sys.executable, "-m", "tradecore", "run", "--resume", run.name, "--runs-dir", str(runs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert listed_status() == "complete"

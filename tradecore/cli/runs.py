@@ -82,7 +82,10 @@ def show(run: str, runs_dir: str | None, as_json: bool) -> None:
         return
     data = record.get("data") or {}
     click.echo(f"run       {run_dir}")
-    click.echo(f"status    {record.get('status')}   created {record.get('created')}   seed {record.get('seed')}")
+    status = rf.run_status(record)
+    if status != record.get("status"):
+        status += f" (its process {record['owner']['pid']} is gone; resume with: tradecore run --resume {run_dir})"
+    click.echo(f"status    {status}   created {record.get('created')}   seed {record.get('seed')}")
     click.echo(
         f"data      {json.dumps(data.get('source'), default=str)}  {data.get('rows', 0):,} rows "
         f"{data.get('first')} .. {data.get('last')}  sha256 {str(data.get('sha256'))[:16]}"

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tradecore.errors import TradecoreError
+from tradecore.owner import owner_gone
 from tradecore.paths import default_runs_root
 
 if TYPE_CHECKING:
@@ -220,6 +221,13 @@ def list_runs(runs_root: Path | None = None) -> list[dict[str, Any]]:
     return rows
 
 
+def run_status(record: dict[str, Any]) -> str:
+    """The recorded status, except that a 'running' run whose process is gone (killed with SIGKILL, or
+    its machine went down) is 'interrupted': it will never finish by itself, and can be resumed."""
+    status = record.get("status") or "unknown"
+    return "interrupted" if status == "running" and owner_gone(record.get("owner")) else status
+
+
 def summarise_run(path: Path, record: dict[str, Any], metrics: dict[str, Any] | None) -> dict[str, Any]:
     agent = (metrics or {}).get("agent", {}) or {}
     trainer = record.get("trainer") or {}
@@ -227,7 +235,7 @@ def summarise_run(path: Path, record: dict[str, Any], metrics: dict[str, Any] | 
         "run": path.name,
         "path": str(path),
         "name": record.get("name"),
-        "status": record.get("status"),
+        "status": run_status(record),
         "created": record.get("created"),
         "algo": trainer.get("algo"),
         "timesteps": trainer.get("timesteps"),

@@ -18,6 +18,7 @@ from typing import Any
 
 from tradecore.errors import StageUnavailable, TradecoreError
 from tradecore.interfaces import Candles, RunContext, RunOutcome, RunRequest, StageReport, Trainer, TrainResult
+from tradecore.owner import current_owner
 from tradecore.paths import resolve_lake_root
 from tradecore.runs import folder as rf
 
@@ -150,7 +151,13 @@ def _open_run(request: RunRequest) -> tuple[Path, dict[str, Any]]:
         record = rf.read_json(run_dir / rf.RUN_FILE)
         if record.get("status") == "complete":
             raise TradecoreError(f"run {run_dir.name} is already complete; nothing to resume")
+        if rf.run_status(record) == "running" and record.get("owner"):
+            raise TradecoreError(
+                f"run {run_dir.name} is still running (process {record['owner']['pid']}); "
+                "stop it first (Ctrl-C or kill), then resume"
+            )
         record.setdefault("resumed", []).append(datetime.now(UTC).isoformat())
+        record.update(status="running", owner=current_owner())
         return run_dir, record
     run_dir = rf.create_run_dir(request.runs_root, manifest.name)
     rf.write_json(run_dir / rf.MANIFEST_FILE, resolved.as_dict())
@@ -162,6 +169,7 @@ def _open_run(request: RunRequest) -> tuple[Path, dict[str, Any]]:
         "name": manifest.name,
         "created": datetime.now(UTC).isoformat(),
         "status": "running",
+        "owner": current_owner(),
         "seed": manifest.seed,
         "command": sys.argv,
         "plugins": resolved.plugins,
