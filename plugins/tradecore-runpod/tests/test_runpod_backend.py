@@ -331,8 +331,27 @@ def test_account_balance_and_spend_limit_are_checked_before_launch(fake, tmp_pat
     fake.account = {"clientBalance": 100.0, "currentSpendPerHr": 79.9, "spendLimit": 80.0}
     with pytest.raises(InsufficientFundsError, match="spend limit"):
         run(tmp_path, manifest())
-    fake.account = None  # GraphQL retired (410): the local limits still hold
-    run(tmp_path, manifest())
+    fake.account = None  # GraphQL retired (410): the local limits still hold, and the user is told
+    lines: list[str] = []
+    run(tmp_path, manifest(), lines)
+    warning = next(line for line in lines if "warning" in line)
+    assert "balance and spend limit unknown" in warning and "410" in warning and "402" in warning
+
+
+def test_a_plain_5xx_on_pod_creation_is_retried_once_the_name_shows_no_pod(fake, tmp_path):
+    fake.fault("POST", "/v2/pods", 500, body={"title": "Internal Server Error", "status": 500, "detail": "oops"})
+    lines: list[str] = []
+    run(tmp_path, manifest(), lines)
+    creates = [r for r in fake.requests if r["method"] == "POST" and r["path"] == "/v2/pods"]
+    assert len(creates) == 2 and len(fake.created) == 1
+    assert any("retrying (1/" in line for line in lines)
+
+
+def test_pod_creation_failing_on_every_retry_is_one_error_and_leaves_no_pod(fake, tmp_path):
+    fake.fault("POST", "/v2/pods", 503, times=20, body={"title": "Service Unavailable", "status": 503})
+    with pytest.raises(RunpodError, match="failed to create the pod .* no pod was left running"):
+        run(tmp_path, manifest())
+    assert fake.live_pods() == [] and fake.created == []
 
 
 def test_bad_input_is_one_line_naming_the_fix(fake, tmp_path, monkeypatch):

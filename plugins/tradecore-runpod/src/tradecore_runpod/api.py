@@ -15,6 +15,7 @@ from typing import Any
 
 from tradecore_runpod.credentials import Redactor
 from tradecore_runpod.errors import (
+    AccountUnknown,
     AuthError,
     CapacityError,
     ConfigError,
@@ -224,15 +225,18 @@ class RunpodApi:
             raise self._error("GET", f"/v2/pods/{pod_id}/logs", response)
         return parse_sse(response.text)
 
-    def account(self) -> Account | None:
-        """Balance and spend limit via GraphQL while it lives (REST v2 has no such endpoint); None when unknown."""
+    def account(self) -> Account:
+        """Balance and spend limit. REST v2 has no such endpoint, so this asks GraphQL while RunPod keeps it;
+        raises :class:`AccountUnknown` (with the reason) when the figures cannot be read."""
         try:
             data = self.request("POST", "/graphql", json={"query": ACCOUNT_QUERY})
-        except (PodGone, ConfigError, TransientError):
-            return None
+        except PodGone as exc:  # the query's endpoint is gone (410 Gone answers as a ConfigError below)
+            raise AccountUnknown(f"RunPod no longer answers the balance query ({exc})") from None
+        except (ConfigError, TransientError) as exc:
+            raise AccountUnknown(str(exc)) from None
         me = ((data or {}).get("data") or {}).get("myself") if isinstance(data, dict) else None
         if not isinstance(me, dict):
-            return None
+            raise AccountUnknown("RunPod's answer to the balance query holds no account")
         return Account(
             balance=_number(me.get("clientBalance")),
             spend_per_hr=_number(me.get("currentSpendPerHr")),

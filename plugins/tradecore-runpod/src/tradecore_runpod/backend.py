@@ -15,6 +15,7 @@ from typing import Any
 
 from tradecore.api import ComputeBackend, RunOutcome, RunRequest
 from tradecore_runpod.errors import (
+    AccountUnknown,
     BudgetError,
     CapacityError,
     ConfigError,
@@ -83,6 +84,8 @@ class RunpodBackend(ComputeBackend):
         echo = request.echo
         try:
             candidates, data_centers = self._preflight(api, limits, record)
+            for warning in record.get("warnings", []):
+                echo(f"[runpod] warning: {warning}")
             manifest = child_manifest(request.resolved)
             body = self._pod_body(f"{p.name_prefix}{run_id}", manifest, data_centers, run_id)
             pod = self._create(api, body, candidates, record, echo)
@@ -178,7 +181,7 @@ class RunpodBackend(ComputeBackend):
         data_centers = self._data_centers(api, record)
         burn = self._burn_of_running_pods(api, limits)
         candidates = self._affordable_gpus(catalog, limits, burn, record)
-        self._check_account(api, min(hourly for _, hourly in candidates))
+        self._check_account(api, min(hourly for _, hourly in candidates), record)
         hours = self.params.max_hours
         record["estimate"] = [
             {"gpu_type": g, "hourly_usd": round(h, 4), "max_cost_usd": round(h * hours, 4)} for g, h in candidates
@@ -265,10 +268,16 @@ class RunpodBackend(ComputeBackend):
             raise BudgetError("budget guard refused every GPU type: " + "; ".join(refused))
         return candidates
 
-    def _check_account(self, api: Any, cheapest: float) -> None:
-        """Refuse when the account cannot pay an hour of the cheapest candidate (RunPod's own deploy rule)."""
-        account = api.account()
-        if account is None:
+    def _check_account(self, api: Any, cheapest: float, record: dict[str, Any]) -> None:
+        """Refuse when the account cannot pay an hour of the cheapest candidate (RunPod's own deploy rule);
+        when the figures cannot be read, record a warning that ``submit`` prints (never a silent pass)."""
+        try:
+            account = api.account()
+        except AccountUnknown as exc:
+            record.setdefault("warnings", []).append(
+                f"balance and spend limit unknown ({exc}); launching anyway: RunPod refuses the pod with "
+                "HTTP 402 if the account cannot pay an hour of it"
+            )
             return
         if account.balance is not None and account.balance < cheapest:
             raise InsufficientFundsError(
@@ -326,10 +335,7 @@ class RunpodBackend(ComputeBackend):
                 record["events"].append(str(exc))
                 continue
             except TransientError:
-                # the pod may exist although the answer was lost: find it by its unique name before giving up
-                pod = next((x for x in api.list_pods() if x.get("name") == body["name"]), None)
-                if pod is None:
-                    raise
+                pod = self._create_by_name(api, attempt, echo)
             record.update(
                 pod_id=pod["id"],
                 pod_name=body["name"],
@@ -344,6 +350,27 @@ class RunpodBackend(ComputeBackend):
             "no capacity for any allowed GPU type (" + "; ".join(tried) + "); add more gpu_types "
             "or data_center_ids, or try again later"
         )
+
+    def _create_by_name(self, api: Any, body: dict[str, Any], echo: Any) -> dict[str, Any]:
+        """Creation after a 5xx or a lost answer. The pod's name is unique to this run, so creating is made
+        idempotent by looking for it first: adopt the pod if the lost answer created it, else ask again."""
+        for attempt in range(1, api.retries + 1):
+            pod = next((x for x in api.list_pods() if x.get("name") == body["name"]), None)
+            if pod is not None:
+                return pod
+            echo(f"[runpod] pod creation failed on RunPod's side; retrying ({attempt}/{api.retries})")
+            api.sleep(min(2.0**attempt, 30.0))
+            try:
+                return api.create_pod(body)
+            except TransientError:
+                continue
+        pod = next((x for x in api.list_pods() if x.get("name") == body["name"]), None)
+        if pod is None:
+            raise TransientError(
+                f"RunPod failed to create the pod {api.retries + 1} times (server errors); no pod was left "
+                "running; try again later"
+            )
+        return pod
 
     # -- watching ---------------------------------------------------------------------------------------------
     def _watch(self, api: Any, pod_id: str, record: dict[str, Any], folder: Path, echo: Any) -> Any:

@@ -35,3 +35,7 @@ class TransientError(RunpodError):
 
 class PodGone(RunpodError):
     """The pod disappeared (404) while we were watching it."""
+
+
+class AccountUnknown(RunpodError):
+    """The balance and spend limit could not be read; the launch goes on with a warning, never silently."""
