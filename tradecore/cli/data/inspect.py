@@ -282,16 +282,17 @@ def slices(
     as_json: bool,
 ) -> None:
     """Contiguous windows meeting quality thresholds, as a small slices manifest for the environment."""
+    from tradecore.data.columns import lake_columns
     from tradecore.data.slices import SliceRules, slices_manifest
 
     if min_bars < 1 or max_gap < 0 or not 0 < min_coverage <= 1:
         raise click.BadParameter("use --min-bars >= 1, --max-gap >= 0 and 0 < --min-coverage <= 1")
     lake = open_lake(lake_dir, manifest_path)
     key = pick_series(lake, exchange, pair, timeframe)
-    parse_range(start, end)
-    frame = lake.scan(*key, start, end).select("time", "trades", "origin").collect()
+    start_ms, end_ms = parse_range(start, end)
+    columns = lake_columns(lake, *key, start_ms, end_ms)
     rules = SliceRules(min_bars, max_gap, min_coverage, not keep_missing)
-    doc = slices_manifest(frame, *key, rules, str(lake.root), exchange_facts(ctx, key[0]))
+    doc = slices_manifest(columns, *key, rules, str(lake.root), exchange_facts(ctx, key[0]))
     if output:
         Path(output).write_text(json.dumps(doc, indent=2) + "\n")
     if as_json:
