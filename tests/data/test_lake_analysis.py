@@ -80,7 +80,8 @@ def test_a_hole_inside_one_complete_history_write_is_no_trades(lake) -> None:
     liquid = candles(T0, 2000, drop=np.arange(500, 530))  # ~25 trades/minute: the rate alone says missing
     lake.write("kraken", "BTC/USD", "1m", liquid.slice(0, 970), "dump")  # minutes 0 .. 999
     lake.write("kraken", "BTC/USD", "1m", candles(T0 + 1200 * MIN, 800, seed=1), "dump")  # a second import
-    report = lake_gap_report(lake, "kraken", "BTC/USD", "1m", now_ms=NOW, facts=REACH_720)
+    dumps_complete = ExchangeFacts(rest_candle_limit=720, trades_history=True, complete_origins=("dump",))
+    report = lake_gap_report(lake, "kraken", "BTC/USD", "1m", now_ms=NOW, facts=dumps_complete)
     inside, between = report.gaps
     assert (inside.kind, inside.slots, inside.fill) == ("no_trades", 30, None)
     assert "complete history" in inside.evidence[-1]
@@ -95,10 +96,10 @@ def test_a_hole_inside_one_complete_history_write_is_no_trades(lake) -> None:
     }
     text = summary_line(report)
     assert "2 gaps (230 empty slots)" in text and "1 no trades (30 slots)" in text and "1 missing (200 slots)" in text
-    generic = ExchangeFacts(complete_origins=())  # an exchange whose dumps are not known complete: the rate decides
+    generic = ExchangeFacts()  # dumps not known to be complete history: the rate decides
     assert lake_gap_report(lake, "kraken", "BTC/USD", "1m", facts=generic).counts()["missing_gaps"] == 2
     one_frame = _with(liquid, "dump")  # a frame without write records: rows of one origin count as one write
-    assert gap_report(one_frame, "kraken", "BTC/USD", "1m", facts=REACH_720).gaps[0].kind == "no_trades"
+    assert gap_report(one_frame, "kraken", "BTC/USD", "1m", facts=dumps_complete).gaps[0].kind == "no_trades"
 
 
 def test_a_source_that_emits_every_slot_has_no_no_trades_holes() -> None:

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from tests.data.conftest import read_candle_csv, read_trades_csv
+from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.gaps import find_gaps, gap_report, lake_gap_report
 from tradecore.data.lake import Lake
 from tradecore.data.resample import resample
@@ -53,7 +54,11 @@ def test_rows_and_gaps_match_sources(kraken_dir, tmp_path, name) -> None:
     report = gap_report(stored, "kraken", "BTC/USD", timeframe)
     assert report.counts()["gap_count"] == n_gaps and report.counts()["gap_slots"] == missing
     # one complete-history dump: every empty slot inside it means nobody traded
-    assert lake_gap_report(lake, "kraken", "BTC/USD", timeframe).counts()["no_trades_slots"] == missing
+    dumps_complete = ExchangeFacts(complete_origins=("dump",))
+    assert (
+        lake_gap_report(lake, "kraken", "BTC/USD", timeframe, facts=dumps_complete).counts()["no_trades_slots"]
+        == missing
+    )
     from tradecore.data.coverage import lake_coverage
 
     [cov] = lake_coverage(lake)

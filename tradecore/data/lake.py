@@ -103,6 +103,11 @@ def _check_part(label: str, value: str, example: str) -> str:
     return value
 
 
+def exchange_dir(exchange: str) -> str:
+    """The folder name of an exchange; refuses anything path-like."""
+    return _check_part("exchange", exchange, "kraken")
+
+
 def _check_timeframe(timeframe: str) -> int:
     try:
         return timeframe_ms(timeframe)
@@ -173,7 +178,7 @@ class Lake:
 
     def series_dir(self, exchange: str, pair: str, timeframe: str) -> Path:
         """The folder of one series (validated so no symbol can escape the lake)."""
-        _check_part("exchange", exchange, "kraken")
+        exchange_dir(exchange)
         _check_timeframe(timeframe)
         path = self.root / exchange / pair_dir(pair) / timeframe
         root = self.root.resolve()
@@ -479,6 +484,16 @@ class Lake:
 
     def series(self) -> Iterator[SeriesKey]:
         """Every stored series, sorted by exchange, pair folder, timeframe."""
+        try:
+            yield from self._series()
+        except OSError as exc:
+            inside = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(self.root) else ""
+            raise LakeError(
+                f"cannot read the lake {self.root}{inside}: {exc.strerror or exc}; point --lake or TRADECORE_LAKE "
+                "at a lake folder you can read, or fix its permissions"
+            ) from None
+
+    def _series(self) -> Iterator[SeriesKey]:
         if not self.root.is_dir():
             return
         for ex in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):

@@ -42,7 +42,7 @@ def merge_partition(
     handle = pq.ParquetFile(path, read_dictionary=["origin"])
     info = info_of_metadata(year, path, handle.metadata)
     schema = arrow_schema()
-    old = handle.read(use_threads=False).select(schema.names).cast(schema)
+    old = handle.read().select(schema.names).cast(schema)
     old_times = int64_column(old.column("time"))
     lo, hi = _changed_stretch(new_times, window)
     a, b = (int(i) for i in np.searchsorted(old_times, [lo, hi]))
