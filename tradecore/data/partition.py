@@ -101,7 +101,8 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "use_dictionary": ["origin"],
     "column_encoding": {"time": "DELTA_BINARY_PACKED", "trades": "DELTA_BINARY_PACKED"},
     "row_group_size": 65_536,
-    "write_statistics": True,
+    # min/max of open times for scan pushdown, null counts of trades for the gap report; no other reader
+    "write_statistics": ["time", "trades"],
     # no Arrow schema blob: readers take the Parquet types (origin reads back as plain strings)
     "store_schema": False,
 }
