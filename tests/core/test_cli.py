@@ -63,7 +63,7 @@ def test_components_list_and_schema():
     assert props["bars"]["default"] == 20000 and "description" in props["bars"]
     assert data["params"]["additionalProperties"] is False
     missing = invoke("components", "sources", "synthetik")
-    assert missing.exit_code == 1 and "did you mean 'synthetic'" in missing.output
+    assert missing.exit_code == 2 and "did you mean 'synthetic'" in missing.output
 
 
 def test_validate_ok_and_json():
@@ -129,8 +129,8 @@ def test_validate_checks_sweep_paths(tmp_path):
 
 def test_missing_manifest_file():
     result = invoke("validate", "does/not/exist.json")
-    assert result.exit_code == 1
-    assert "manifest file 'does/not/exist.json' not found" in result.output
+    assert result.exit_code == 2  # a path on the command line that is not there: the command line is wrong
+    assert "'does/not/exist.json' does not exist" in result.output
 
 
 def test_schema_written_and_checked(tmp_path):

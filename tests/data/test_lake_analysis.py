@@ -8,7 +8,7 @@ import pytest
 
 from tests.data.conftest import candles
 from tradecore.data.exchange_facts import ExchangeFacts
-from tradecore.data.gaps import gap_report
+from tradecore.data.gaps import gap_report, lake_gap_report, summary_line
 from tradecore.data.jobs import JobError, JobStore
 from tradecore.data.qc import check_candles
 from tradecore.data.slices import SliceRules, find_slices
@@ -34,7 +34,8 @@ def _with(frame: pl.DataFrame, origin: str) -> pl.DataFrame:
 
 
 def test_liquid_hole_is_missing_and_names_the_dump() -> None:
-    frame = _with(candles(T0, 2000, drop=np.arange(500, 530)), "dump")  # ~25 trades/minute, 30 empty minutes
+    # ~25 trades/minute, 30 empty minutes, from ccxt (not complete history): the rate says missing
+    frame = _with(candles(T0, 2000, drop=np.arange(500, 530)), "ccxt")
     report = gap_report(frame, "kraken", "BTC/USD", "1m", now_ms=NOW, facts=REACH_720)
     [gap] = report.gaps
     assert (gap.kind, gap.slots, gap.start_ms) == ("missing", 30, T0 + 500 * MIN)
@@ -48,16 +49,16 @@ def test_liquid_hole_is_missing_and_names_the_dump() -> None:
 def test_illiquid_hole_is_no_trades() -> None:
     rng = np.random.default_rng(1)
     drop = np.nonzero(rng.random(3000) < 0.6)[0]  # a pair traded in 40 % of minutes
-    frame = _with(candles(T0, 3000, drop=drop, trades=False), "dump").with_columns(pl.lit(1, pl.Int64).alias("trades"))
+    frame = _with(candles(T0, 3000, drop=drop, trades=False), "ccxt").with_columns(pl.lit(1, pl.Int64).alias("trades"))
     report = gap_report(frame, "kraken", "BTC/USD", "1m", now_ms=NOW)
     counts = report.counts()
-    assert counts["gaps"] > 100
-    assert counts["no_trades_gaps"] >= 0.95 * counts["gaps"]
+    assert counts["gap_count"] > 100
+    assert counts["no_trades_gaps"] >= 0.95 * counts["gap_count"]
 
 
 def test_recent_hole_is_rest_fillable_and_head_tail_are_reported() -> None:
     start = NOW - 300 * MIN
-    frame = _with(candles(start, 200, drop=[50, 51]), "rest")
+    frame = _with(candles(start, 200, drop=[50, 51]), "ccxt")
     report = gap_report(
         frame,
         "kraken",
@@ -73,6 +74,32 @@ def test_recent_hole_is_rest_fillable_and_head_tail_are_reported() -> None:
     generic = ExchangeFacts().fill_options("BTC/USDT", "1h", T0, T0 + 3_600_000)
     assert generic == {"rest": {"ok": True, "detail": "paginated OHLCV history"}, "recommended": "rest"}
     assert gap_report(frame, "binance", "ETH/USD", "1m", end_ms=NOW).gaps[-1].fill["recommended"] == "rest"
+
+
+def test_a_hole_inside_one_complete_history_write_is_no_trades(lake) -> None:
+    liquid = candles(T0, 2000, drop=np.arange(500, 530))  # ~25 trades/minute: the rate alone says missing
+    lake.write("kraken", "BTC/USD", "1m", liquid.slice(0, 970), "dump")  # minutes 0 .. 999
+    lake.write("kraken", "BTC/USD", "1m", candles(T0 + 1200 * MIN, 800, seed=1), "dump")  # a second import
+    dumps_complete = ExchangeFacts(rest_candle_limit=720, trades_history=True, complete_origins=("dump",))
+    report = lake_gap_report(lake, "kraken", "BTC/USD", "1m", now_ms=NOW, facts=dumps_complete)
+    inside, between = report.gaps
+    assert (inside.kind, inside.slots, inside.fill) == ("no_trades", 30, None)
+    assert "complete history" in inside.evidence[-1]
+    assert (between.kind, between.slots) == ("missing", 200)  # never fetched, though both sides are dumps
+    assert report.counts() == {
+        "gap_count": 2,
+        "gap_slots": 230,
+        "no_trades_gaps": 1,
+        "no_trades_slots": 30,
+        "missing_gaps": 1,
+        "missing_slots": 200,
+    }
+    text = summary_line(report)
+    assert "2 gaps (230 empty slots)" in text and "1 no trades (30 slots)" in text and "1 missing (200 slots)" in text
+    generic = ExchangeFacts()  # dumps not known to be complete history: the rate decides
+    assert lake_gap_report(lake, "kraken", "BTC/USD", "1m", facts=generic).counts()["missing_gaps"] == 2
+    one_frame = _with(liquid, "dump")  # a frame without write records: rows of one origin count as one write
+    assert gap_report(one_frame, "kraken", "BTC/USD", "1m", facts=dumps_complete).gaps[0].kind == "no_trades"
 
 
 def test_a_source_that_emits_every_slot_has_no_no_trades_holes() -> None:
@@ -107,7 +134,7 @@ def test_qc_finds_each_problem() -> None:
 
 
 def test_slices_split_at_long_and_missing_holes() -> None:
-    frame = _with(candles(T0, 5000, drop=np.r_[np.arange(1000, 1100), 3000]), "dump")
+    frame = _with(candles(T0, 5000, drop=np.r_[np.arange(1000, 1100), 3000]), "ccxt")
     slices = find_slices(frame, "1m", SliceRules(min_bars=500, max_gap_bars=60, min_coverage=0.9))
     assert [s["rows"] for s in slices] == [1000, 1900, 1999]
     relaxed = find_slices(

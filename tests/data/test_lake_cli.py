@@ -183,3 +183,28 @@ def test_bad_input_is_one_line(tmp_path, args, message) -> None:
     assert proc.returncode != 0
     assert message in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_gaps_and_slices_on_a_series_with_a_hole(run) -> None:
+    """Two synthetic fetches with two never-fetched days between them: gaps and slices report the hole."""
+    for start, end in (("2023-01-01", "2023-01-03"), ("2023-01-05", "2023-01-07")):
+        fetch = ["fetch", "--source", "synthetic", "--pair", "SYN/USD", "--timeframe", "1h", "-q"]
+        run(*fetch, "--start", start, "--end", end)
+    report = json.loads(run("gaps", "--json"))
+    [gap] = report["gaps"]
+    assert (gap["start"], gap["end"], gap["slots"], gap["kind"]) == (
+        "2023-01-03 00:00",
+        "2023-01-05 00:00",
+        48,
+        "missing",
+    )
+    assert (report["gap_count"], report["gap_slots"], report["missing_slots"], report["no_trades_slots"]) == (
+        1,
+        48,
+        48,
+        0,
+    )
+    assert "1 gaps (48 empty slots): 0 no trades (0 slots), 1 missing (48 slots)" in run("gaps")
+    doc = json.loads(run("slices", "--min-bars", "24", "--json"))
+    assert [(s["start"], s["rows"]) for s in doc["slices"]] == [("2023-01-01 00:00", 48), ("2023-01-05 00:00", 48)]
+    assert "2 slices, 96 of 96 candles" in run("slices", "--min-bars", "24")

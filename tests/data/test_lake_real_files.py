@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from tests.data.conftest import read_candle_csv, read_trades_csv
-from tradecore.data.gaps import find_gaps, gap_report
+from tradecore.data.exchange_facts import ExchangeFacts
+from tradecore.data.gaps import find_gaps, gap_report, lake_gap_report
 from tradecore.data.lake import Lake
 from tradecore.data.resample import resample
 from tradecore.data.trades import CandleBuilder, trades_to_candles
@@ -51,11 +52,17 @@ def test_rows_and_gaps_match_sources(kraken_dir, tmp_path, name) -> None:
     stored = lake.read("kraken", "BTC/USD", timeframe)
     assert stored.drop("origin").equals(frame)
     report = gap_report(stored, "kraken", "BTC/USD", timeframe)
-    assert report.counts()["gaps"] == n_gaps and report.missing_slots == missing
+    assert report.counts()["gap_count"] == n_gaps and report.counts()["gap_slots"] == missing
+    # one complete-history dump: every empty slot inside it means nobody traded
+    dumps_complete = ExchangeFacts(complete_origins=("dump",))
+    assert (
+        lake_gap_report(lake, "kraken", "BTC/USD", timeframe, facts=dumps_complete).counts()["no_trades_slots"]
+        == missing
+    )
     from tradecore.data.coverage import lake_coverage
 
     [cov] = lake_coverage(lake)
-    assert (cov.rows, cov.expected, cov.holes, cov.missing_slots) == (rows, expected, n_gaps, missing)
+    assert (cov.rows, cov.expected, cov.holes, cov.hole_slots) == (rows, expected, n_gaps, missing)
 
 
 @pytest.mark.shared

@@ -161,7 +161,7 @@ def test_coverage_from_footers(lake: Lake) -> None:
     lake.write("kraken", "BTC/USD", "1m", candles(T0 + 3000 * MIN, 10), "rest")
     [cov] = lake_coverage(lake)
     assert (cov.exchange, cov.pair, cov.timeframe) == ("kraken", "BTC/USD", "1m")
-    assert cov.rows == 3006 and cov.expected == 3010 and cov.missing_slots == 4 and cov.holes == 2
+    assert cov.rows == 3006 and cov.expected == 3010 and cov.hole_slots == 4 and cov.holes == 2
     assert cov.origins == {"dump": 2996, "rest": 10}
     assert cov.ranges == [(T0, T0 + 3009 * MIN)]
     assert round(cov.percent, 2) == round(100 * 3006 / 3010, 2)

@@ -101,8 +101,18 @@ def _split(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     return names if (names or param.name != "only") else None
 
 
+#: the exit-code rule every command follows (shown under ``tradecore --help``; the README says the same)
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 the input's content is wrong or the work failed (a manifest's content, a corrupt "
+    "file, a failed fetch, a lake that cannot be read, no such run or job); 2 the command line is wrong "
+    "(unknown option, a bad or inconsistent value: bad dates, start not before end, an unknown source, an "
+    "invalid timeframe, a path that does not exist or is a directory where a file is needed); 130 "
+    "interrupted (Ctrl-C, SIGTERM, SIGHUP). Errors are one line each, on stderr."
+)
+
+
 # plugin options are eager so that --help, processed eagerly too, sees the plugins they select
-@click.group(cls=TradecoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TradecoreGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="tradecore")
 @click.option(
     "--disable",
@@ -175,7 +185,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except click.UsageError as exc:  # exit 2, one line: the problem, then where the help is
+        where = f" (see `{exc.ctx.command_path} -h`)" if exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{where}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        shown = UserError(exc.format_message()) if type(exc) is click.ClickException else exc  # "error: ..."
+        shown.show()
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -14,7 +14,7 @@ DEFAULT_SCHEMA_PATH = Path("configs/schema/manifest.schema.json")
 
 
 @click.command()
-@click.argument("manifest", type=click.Path(dir_okay=False))
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:

@@ -81,7 +81,6 @@ def components(ctx: click.Context, kind: str | None, name: str | None, as_json: 
     tradecore components indicators       one kind
     tradecore components sources synthetic   params schema of one component
     """
-    from tradecore.errors import TradecoreError
     from tradecore.registry import LookupFailure
 
     registry = get_runtime(ctx).registry
@@ -89,7 +88,8 @@ def components(ctx: click.Context, kind: str | None, name: str | None, as_json: 
         try:
             provided = registry.lookup(kind, name)
         except LookupFailure as exc:
-            raise TradecoreError(f"{exc.message}; {exc.hint}" if exc.hint else exc.message) from None
+            message = f"{exc.message}; {exc.hint}" if exc.hint else exc.message
+            raise click.BadParameter(message, param_hint="NAME") from None
         schema = provided.spec.params_model.model_json_schema()
         if as_json:
             click.echo(

@@ -12,7 +12,7 @@ from tradecore.cli import get_runtime
 
 
 @click.command()
-@click.argument("manifest", type=click.Path(dir_okay=False))
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--runs-dir",
     type=click.Path(file_okay=False),

@@ -24,7 +24,7 @@ class Coverage:
     first_ms: int | None
     last_ms: int | None
     expected: int
-    missing_slots: int
+    hole_slots: int  # empty slots between the first and last candle (no trades or missing: not classified)
     holes: int
     updated: float
     origins: dict[str, int] = field(default_factory=dict)
@@ -49,7 +49,7 @@ class Coverage:
             "last_ms": self.last_ms,
             "expected_slots": self.expected,
             "percent": round(self.percent, 3),
-            "missing_slots": self.missing_slots,
+            "hole_slots": self.hole_slots,
             "holes": self.holes,
             "updated": datetime.fromtimestamp(self.updated, tz=UTC).isoformat(timespec="seconds"),
             "origins": self.origins,

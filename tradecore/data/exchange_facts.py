@@ -30,8 +30,9 @@ class ExchangeFacts:
     seconds_per_call: float = 1.0
     #: the exchange emits no candle for an interval without trades
     skips_empty_candles: bool = True
-    #: origins whose stored ranges are complete (a hole between two of their rows means no trades)
-    complete_origins: tuple[str, ...] = ("dump", "trades-rebuild", "rest", "synthetic")
+    #: origins that are complete history: an empty slot inside one write of such an origin means nobody traded
+    #: (trades rebuilt into candles are complete by construction; a source adds its own, e.g. its dumps)
+    complete_origins: tuple[str, ...] = ("trades-rebuild",)
 
     def dump_option(self, pair: str, timeframe: str, start_ms: int, end_ms: int) -> dict[str, Any] | None:
         """The downloadable file that holds ``pair`` candles over [start_ms, end_ms), as

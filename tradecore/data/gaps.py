@@ -1,9 +1,10 @@
 """Gap reports: missing candle slots as ranges, classified "no_trades" vs "missing", with how to fill them.
 
-Evidence for "no trades": the local trading rate around the hole (trades per slot from neighbouring
-candles, or the fill rate when counts are unknown) makes an empty stretch of that length plausible
-(Poisson), and/or both neighbours come from a source that is complete over its range (dumps, trades
-rebuilt into candles, REST windows of an exchange that emits no candle for an interval without trades).
+Evidence for "no trades": both neighbours come from one write of an origin that is complete history
+(the exchange facts name them: dumps, trades rebuilt into candles, REST windows of an exchange that emits
+no candle for an interval without trades), so an empty slot between them means nobody traded; or the
+local trading rate around the hole (trades per slot from neighbouring candles, or the fill rate when
+counts are unknown) makes an empty stretch of that length plausible (Poisson).
 What the exchange can deliver (:class:`~tradecore.data.exchange_facts.ExchangeFacts`) comes from its source.
 """
 
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tradecore.data.columns import SeriesColumns, frame_columns, lake_columns
 from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.lake import iso_ms
+from tradecore.data.provenance import RowOrigins, WrittenRanges
 from tradecore.timeframes import timeframe_ms
 
 if TYPE_CHECKING:
@@ -27,8 +30,6 @@ if TYPE_CHECKING:
 NEIGHBOURS = 60
 #: P(no trade over the hole) at or above this -> "no_trades" on rate evidence alone
 PLAUSIBLE = 1e-2
-#: with a complete source on both sides, holes down to this probability still count as "no_trades"
-PLAUSIBLE_COMPLETE = 1e-9
 
 
 @dataclass
@@ -67,22 +68,19 @@ class GapReport:
     last_ms: int | None
     gaps: list[Gap]
 
-    @property
-    def missing_slots(self) -> int:
-        return sum(g.slots for g in self.gaps)
-
     def counts(self) -> dict[str, int]:
-        """``gaps``/``missing_slots`` in total, then per kind: ``no_trades_gaps``/``no_trades_slots`` and
-        ``missing_gaps``/``missing_gap_slots`` (holes we failed to fetch)."""
+        """Each key names what it counts: ``gap_count`` gaps of ``gap_slots`` empty slots in all, of which
+        ``no_trades_gaps``/``no_trades_slots`` nobody traded in and ``missing_gaps``/``missing_slots`` are
+        holes in the data (to fill)."""
         no_trades = [g for g in self.gaps if g.kind == "no_trades"]
         missing = [g for g in self.gaps if g.kind == "missing"]
         return {
-            "gaps": len(self.gaps),
-            "missing_slots": self.missing_slots,
+            "gap_count": len(self.gaps),
+            "gap_slots": sum(g.slots for g in self.gaps),
             "no_trades_gaps": len(no_trades),
             "no_trades_slots": sum(g.slots for g in no_trades),
             "missing_gaps": len(missing),
-            "missing_gap_slots": sum(g.slots for g in missing),
+            "missing_slots": sum(g.slots for g in missing),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -116,15 +114,20 @@ _BLOCK = 1 << 18
 
 def classify(
     times_ms: np.ndarray,
-    trades: np.ndarray | pl.Series | None,
-    origins: np.ndarray | None,
+    trades: np.ndarray | None,
+    origins: RowOrigins | None,
     step_ms: int,
     facts: ExchangeFacts,
     *,
     holes: tuple[np.ndarray, np.ndarray] | None = None,
+    written: WrittenRanges | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
     """Per hole: p_empty, whether it is "no_trades", evidence lines. ``holes`` (the ``idx`` and ``slots`` of
-    :func:`find_gaps`) saves a second pass over the times when the caller has them."""
+    :func:`find_gaps`) saves a second pass over the times when the caller has them.
+
+    A hole between two rows of one origin that ``facts`` call complete-history is "no_trades" whatever the
+    rate says, when ``written`` shows one write of that origin covered it (``written`` None: rows of one
+    origin count as one write). Otherwise the local rate decides."""
     if holes is None:
         idx, _, slots = find_gaps(times_ms, step_ms)
     else:
@@ -136,8 +139,7 @@ def classify(
     hi = np.minimum(n - 1, idx + NEIGHBOURS)
     span_slots = (times_ms[hi] - times_ms[lo]) // step_ms + 1 - slots  # the hole itself excluded
     rows = hi - lo + 1
-    use_counts = trades is not None
-    if use_counts:
+    if trades is not None:
         rate = _window_sums(trades, lo, rows) / np.maximum(span_slots, 1)  # trades per slot nearby
         log_p = -rate * slots
     else:
@@ -147,20 +149,17 @@ def classify(
     p_empty = np.exp(log_p)
     complete = np.zeros(len(idx), bool)
     if origins is not None:  # the evidence names both neighbours' origins
-        if isinstance(origins, str):
-            before = after = np.full(len(idx), origins, dtype=object)
-        elif hasattr(origins, "gather"):  # a Polars Series: take only the rows around holes
-            before, after = origins.gather(idx).to_numpy(), origins.gather(idx + 1).to_numpy()
-        else:
-            before, after = origins[idx], origins[idx + 1]
-        if facts.skips_empty_candles:
-            complete = (before == after) & np.isin(before, list(facts.complete_origins))
-    no_trades = (p_empty >= PLAUSIBLE) | (complete & (p_empty >= PLAUSIBLE_COMPLETE))
+        before_code, after_code = origins.codes[idx], origins.codes[idx + 1]
+        before, after = origins.names[before_code], origins.names[after_code]
+        complete_name = np.isin(origins.names, list(facts.complete_origins))
+        complete = (before_code == after_code) & complete_name[before_code]
+        if written is not None and complete.any():
+            complete &= written.covers(before, times_ms[idx] + step_ms, times_ms[idx + 1])
+    no_trades = (p_empty >= PLAUSIBLE) | complete
     if not facts.skips_empty_candles:
         no_trades[:] = False  # a source that emits every slot has no legitimate holes
-    evidence = []
     slot_list, p_list = slots.tolist(), p_empty.tolist()
-    if use_counts:
+    if trades is not None:
         first = [
             f"{r:.3g} trades/slot nearby; P(no trade in {s} slots) = {p:.1e}"
             for r, s, p in zip(rate.tolist(), slot_list, p_list, strict=True)
@@ -170,21 +169,21 @@ def classify(
             f"{r / max(sp, 1):.0%} of nearby slots filled; P(empty run of {s}) = {p:.1e}"
             for r, sp, s, p in zip(rows.tolist(), span_slots.tolist(), slot_list, p_list, strict=True)
         ]
-    if origins is not None:
-        for i, line in enumerate(first):
-            tail = " (complete source)" if complete[i] else ""
-            evidence.append([line, f"neighbours from {before[i]} / {after[i]}{tail}"])
-    else:
-        evidence = [[line] for line in first]
+    if origins is None:
+        return p_empty, no_trades, [[line] for line in first]
+    complete_note = " (complete history: nobody traded)" if facts.skips_empty_candles else ""
+    evidence = [
+        [line, f"neighbours from {b} / {a}{complete_note if c else ''}"]
+        for line, b, a, c in zip(first, before.tolist(), after.tolist(), complete.tolist(), strict=True)
+    ]
     return p_empty, no_trades, evidence
 
 
-def _window_sums(values: np.ndarray | pl.Series, lo: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def _window_sums(values: np.ndarray, lo: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Sums of ``values[lo[i] : lo[i] + lengths[i]]`` touching only the window rows (no full cumsum)."""
     starts = np.cumsum(lengths) - lengths
     flat = np.repeat(lo - starts, lengths) + np.arange(int(lengths.sum()))
-    window = values.gather(flat).to_numpy() if hasattr(values, "gather") else values[flat]
-    return np.add.reduceat(window.astype(np.float64), starts)
+    return np.add.reduceat(values[flat].astype(np.float64), starts)
 
 
 def gap_report(
@@ -198,33 +197,40 @@ def gap_report(
     now_ms: int | None = None,
     fill: bool = True,
     origin: str | RowOrigins | None = None,
+    written: WrittenRanges | None = None,
     facts: ExchangeFacts | None = None,
 ) -> GapReport:
     """Gaps of a sorted candle frame (``time``, optional ``trades``, ``origin``); ``start_ms``/``end_ms``
     add the never-fetched head and tail of a requested range as "missing". ``origin`` gives the rows'
-    origins instead of an ``origin`` column: one for all, or per row (:class:`RowOrigins`). ``facts``
-    describe the exchange (default: a generic one, see :class:`ExchangeFacts`)."""
-    import polars as pl
+    origins instead of an ``origin`` column: one for all, or per row (:class:`RowOrigins`); ``written`` the
+    ranges each origin's writes covered (see :func:`classify`). ``facts`` describe the exchange (default: a
+    generic one, see :class:`ExchangeFacts`)."""
+    columns = frame_columns(frame, origin, written)
+    return columns_gap_report(
+        columns, exchange, pair, timeframe, start_ms=start_ms, end_ms=end_ms, now_ms=now_ms, fill=fill, facts=facts
+    )
 
+
+def columns_gap_report(
+    columns: SeriesColumns,
+    exchange: str,
+    pair: str,
+    timeframe: str,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    now_ms: int | None = None,
+    fill: bool = True,
+    facts: ExchangeFacts | None = None,
+) -> GapReport:
+    """:func:`gap_report` of columns already read."""
     facts = facts or ExchangeFacts()
     step = timeframe_ms(timeframe)
-    column = frame["time"]
-    if isinstance(column.dtype, pl.Datetime):  # stored as epoch ms already: a view, no conversion pass
-        column = column.to_physical() if column.dtype.time_unit == "ms" else column.dt.epoch("ms")
-    times = column.to_numpy()
-    trades = None
-    if "trades" in frame.columns and frame.height and frame["trades"].null_count() == 0:
-        trades = frame["trades"]  # a Series: only the rows around holes are gathered, never the whole column
-    origins: Any = origin  # one origin for the whole range (from the partition footers)
-    if origin is None and "origin" in frame.columns and frame.height:
-        origins = frame["origin"]
-        if origins.n_unique() == 1:
-            origins = origins[0]
+    times, trades = columns.times, columns.trades
     idx, starts, slots = find_gaps(times, step)
-    p_empty, no_trades, evidence = classify(times, trades, origins, step, facts, holes=(idx, slots))
-    rate_all = None
-    if trades is not None and len(times):
-        rate_all = float(trades.sum()) / max(1, (times[-1] - times[0]) // step + 1)
+    p_empty, no_trades, evidence = classify(
+        times, trades, columns.origins, step, facts, holes=(idx, slots), written=columns.written
+    )
     head, tail = _edges(times, step, start_ms, end_ms)
     gaps = head + [
         Gap(int(start), int(start + n * step), int(n), "no_trades" if empty else "missing", float(p), lines)
@@ -234,6 +240,9 @@ def gap_report(
     ]
     gaps += tail
     if fill:
+        rate_all = None
+        if trades is not None and len(times):
+            rate_all = float(trades.sum()) / max(1, (times[-1] - times[0]) // step + 1)
         for gap in gaps:
             if gap.kind == "missing":
                 gap.fill = facts.fill_options(
@@ -289,102 +298,23 @@ def lake_gap_report(
     now_ms: int | None = None,
     facts: ExchangeFacts | None = None,
 ) -> GapReport:
-    """Gap report straight from the lake: reads time and trades; origins come from the partition footers,
-    and only partitions that mix origins have their origin column read."""
+    """Gap report straight from the lake: reads only the columns it uses (see :func:`lake_columns`)."""
+    from tradecore.data.lake import LakeError, to_ms
 
-    from tradecore.data.lake import to_ms
-
-    parts = lake.partitions(exchange, pair, timeframe)
-    mixed = any(len(p.origins) > 1 for p in parts) or len({o for p in parts for o in p.origins}) > 1
-    frame = lake.scan(exchange, pair, timeframe, start, end).select("time", "trades").collect()
-    frame = frame.with_columns(frame["time"].rechunk())  # one copy here; every later to_numpy is a view
-    origin: Any = next(iter(parts[0].origins)) if not mixed and parts and parts[0].origins else None
-    if mixed:
-        origin = _row_origins(frame["time"].to_physical().to_numpy(), parts)
-        if origin is None:  # a writer replaced a partition between the reads: read all in one consistent query
-            frame = lake.scan(exchange, pair, timeframe, start, end).select("time", "trades", "origin").collect()
-    return gap_report(
-        frame,
-        exchange,
-        pair,
-        timeframe,
-        start_ms=to_ms(start),
-        end_ms=to_ms(end),
-        now_ms=now_ms,
-        origin=origin,
-        facts=facts,
+    start_ms, end_ms = to_ms(start), to_ms(end)
+    if start_ms is not None and end_ms is not None and start_ms >= end_ms:
+        raise LakeError(f"start {iso_ms(start_ms)} is not before end {iso_ms(end_ms)}")
+    columns = lake_columns(lake, exchange, pair, timeframe, start_ms, end_ms)
+    return columns_gap_report(
+        columns, exchange, pair, timeframe, start_ms=start_ms, end_ms=end_ms, now_ms=now_ms, facts=facts
     )
 
 
-class RowOrigins:
-    """Per-row origins as small integer codes (never one string per row); ``origins[rows]`` gives names."""
-
-    def __init__(self, codes: np.ndarray, names: list[str]) -> None:
-        self.codes = codes
-        self.names = np.array(names, dtype=object)
-
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        return self.names[self.codes[rows]]
-
-
-def _row_origins(times: np.ndarray, parts: list) -> RowOrigins | None:
-    """Origins of rows read from ``parts`` (one year each): a single-origin year takes its origin from the
-    footer; only a year that mixes origins has its origin column read (in the rows' time range)."""
-
-    from tradecore.data.lake import year_bounds_ms
-
-    names: list[str] = []
-    codes = np.zeros(len(times), np.uint16)
-    for part in parts:
-        lo, hi = year_bounds_ms(part.year)
-        a, b = (int(i) for i in np.searchsorted(times, [lo, hi]))
-        if b <= a:
-            continue
-        if len(part.origins) == 1:
-            name = next(iter(part.origins))
-            if name not in names:
-                names.append(name)
-            codes[a:b] = names.index(name)
-            continue
-        stored = _stored_origins(part.path, int(times[a]), b - a)
-        if stored is None:
-            return None
-        values, rows = stored
-        table = np.empty(len(values), np.uint16)
-        for i, name in enumerate(values):
-            if name not in names:
-                names.append(name)
-            table[i] = names.index(name)
-        codes[a:b] = table[rows]
-    return RowOrigins(codes, names)
-
-
-def _stored_origins(path: Any, first_ms: int, count: int) -> tuple[list[str], np.ndarray] | None:
-    """The origin column of ``count`` stored rows from open time ``first_ms`` on, as (names, codes) straight
-    from the Parquet dictionary pages (no string per row); None if the file no longer holds those rows."""
-    import pyarrow.parquet as pq
-
-    file = pq.ParquetFile(path, read_dictionary=["origin"])
-    whole = file.metadata.num_rows == count
-    table = file.read(columns=["origin"] if whole else ["time", "origin"])
-    offset = 0
-    if not whole:
-        stored_ms = table.column("time").cast("int64").to_numpy()
-        offset = int(np.searchsorted(stored_ms, first_ms))
-        if offset + count > len(stored_ms) or stored_ms[offset] != first_ms:
-            return None
-    column = table.column("origin").slice(offset, count).unify_dictionaries()
-    if column.null_count or not column.num_chunks:
-        return None
-    names = column.chunk(0).dictionary.to_pylist()
-    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in column.chunks])
-    return names, codes
-
-
 def summary_line(report: GapReport) -> str:
+    """The text form of :meth:`GapReport.counts` (same names: gaps, slots, no trades, missing)."""
     c = report.counts()
     return (
-        f"{report.exchange} {report.pair} {report.timeframe}: {report.rows:,} candles, {c['gaps']:,} gaps "
-        f"({c['missing_slots']:,} slots): {c['no_trades_gaps']:,} no trades ({c['no_trades_slots']:,} slots), "
-        f"{c['missing_gaps']:,} missing ({c['missing_gap_slots']:,} slots)"
+        f"{report.exchange} {report.pair} {report.timeframe}: {report.rows:,} candles, {c['gap_count']:,} gaps "
+        f"({c['gap_slots']:,} empty slots): {c['no_trades_gaps']:,} no trades ({c['no_trades_slots']:,} slots), "
+        f"{c['missing_gaps']:,} missing ({c['missing_slots']:,} slots)"
     )

@@ -99,6 +99,11 @@ def _check_part(label: str, value: str, example: str) -> str:
     return value
 
 
+def exchange_dir(exchange: str) -> str:
+    """The folder name of an exchange; refuses anything path-like."""
+    return _check_part("exchange", exchange, "kraken")
+
+
 def _check_timeframe(timeframe: str) -> int:
     try:
         return timeframe_ms(timeframe)
@@ -169,7 +174,7 @@ class Lake:
 
     def series_dir(self, exchange: str, pair: str, timeframe: str) -> Path:
         """The folder of one series (validated so no symbol can escape the lake)."""
-        _check_part("exchange", exchange, "kraken")
+        exchange_dir(exchange)
         _check_timeframe(timeframe)
         path = self.root / exchange / pair_dir(pair) / timeframe
         root = self.root.resolve()
@@ -315,11 +320,21 @@ class Lake:
             return WriteResult(exchange, pair, timeframe, 0, 0)
         self._mkdir(base)
         self._write_series_meta(base, exchange, pair, timeframe)
+        # the range this write speaks for: a window it replaced, or its first to last row
+        covered = window if window is not None else (first, last + step)
 
         def rewrite(year: int) -> int:
+            lo, hi = year_bounds_ms(year)
             with self._lock(exchange, pair, timeframe, year):
                 return self._rewrite_partition(
-                    base, year, step, by_year.get(year), origin, window, times_by_year.get(year)
+                    base,
+                    year,
+                    step,
+                    by_year.get(year),
+                    times_by_year.get(year),
+                    origin,
+                    window,
+                    (max(covered[0], lo), min(covered[1], hi)),
                 )
 
         ordered = sorted(years)
@@ -341,50 +356,37 @@ class Lake:
         year: int,
         step: int,
         part_new: pl.DataFrame | None,
+        times: Any,
         origin: str,
         window: tuple[int, int] | None,
-        times: Any = None,
+        covered: tuple[int, int],
     ) -> int:
-        import polars as pl
+        import numpy as np
+
+        from tradecore.data.merge import merge_partition
 
         path = base / f"year={year}" / DATA_FILE
         # we hold the partition lock: any temp file here was left by a writer that was killed
         for stale in path.parent.glob(".data-*.tmp") if path.parent.is_dir() else ():
             _unlink_quiet(str(stale))
+        if part_new is None:
+            part_new, times = empty_frame().drop("origin"), np.empty(0, np.int64)
+        new, summary = to_arrow(part_new, origin, times, step, {origin: [covered]})
         if not path.is_file():
-            if part_new is None or not part_new.height:
-                return 0
-            self._atomic_write(path, part_new, step, origin, times)  # a fresh partition: nothing to merge
+            if new.num_rows:
+                self._atomic_write(path, new, summary)  # a fresh partition: nothing to merge
             return 0
-        part_new = empty_frame() if part_new is None else part_new.with_columns(pl.lit(origin).alias("origin"))
-        old = pl.read_parquet(path, schema=frame_schema())
-        keep = old
-        if window is not None:
-            lo = pl.lit(window[0]).cast(pl.Datetime("ms", "UTC"))
-            hi = pl.lit(window[1]).cast(pl.Datetime("ms", "UTC"))
-            keep = keep.filter((pl.col("time") < lo) | (pl.col("time") >= hi))
-        if part_new.height:
-            lo_new, hi_new = part_new["time"][0], part_new["time"][-1]
-            overlaps = keep.height and keep["time"][-1] >= lo_new and keep["time"][0] <= hi_new
-            if overlaps:
-                keep = keep.join(part_new.select("time"), on="time", how="anti")
-        replaced = old.height - keep.height
-        if keep.height and part_new.height and keep["time"][-1] < part_new["time"][0]:
-            merged = pl.concat([keep, part_new])  # pure append: already ordered
-        else:
-            merged = pl.concat([keep, part_new]).sort("time")
-        if merged.height == 0:
+        merged = merge_partition(path, year, new, times, origin, window, covered, step)
+        if merged.table.num_rows == 0:
             self._remove(path)
-            return replaced
-        self._atomic_write(path, merged, step)
-        return replaced
+        else:
+            self._atomic_write(path, merged.table, merged.summary)
+        return merged.replaced
 
-    def _atomic_write(
-        self, path: Path, frame: pl.DataFrame, step: int, origin: str | None = None, times: Any = None
-    ) -> None:
-        """Write ``frame`` (sorted; its ``origin`` column, or the constant ``origin``) beside ``path``, then rename."""
+    def _atomic_write(self, path: Path, table: Any, summary: dict[str, Any]) -> None:
+        """Write ``table`` (sorted, in the stored schema) and its footer ``summary`` beside ``path``, fsync it,
+        then rename it over ``path``."""
         self._mkdir(path.parent)
-        table, summary = to_arrow(frame, step, origin, times)
         fd, tmp = tempfile.mkstemp(prefix=".data-", suffix=".tmp", dir=path.parent)
         os.close(fd)
         try:
@@ -475,6 +477,16 @@ class Lake:
 
     def series(self) -> Iterator[SeriesKey]:
         """Every stored series, sorted by exchange, pair folder, timeframe."""
+        try:
+            yield from self._series()
+        except OSError as exc:
+            inside = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(self.root) else ""
+            raise LakeError(
+                f"cannot read the lake {self.root}{inside}: {exc.strerror or exc}; point --lake or TRADECORE_LAKE "
+                "at a lake folder you can read, or fix its permissions"
+            ) from None
+
+    def _series(self) -> Iterator[SeriesKey]:
         if not self.root.is_dir():
             return
         for ex in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):

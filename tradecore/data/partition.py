@@ -42,6 +42,10 @@ class PartitionInfo:
     missing_slots: int = 0
     holes: int = 0
     updated: float = 0.0
+    #: per origin, the half-open ranges its writes covered (None: a footer from before this was recorded)
+    written: dict[str, list[tuple[int, int]]] | None = None
+    #: every stored row has a trade count (row-group statistics)
+    trades_known: bool = True
 
 
 def empty_frame() -> pl.DataFrame:
@@ -61,20 +65,11 @@ def frame_schema() -> dict[str, Any]:
     }
 
 
-def summarise(frame: pl.DataFrame, step_ms: int) -> dict[str, Any]:
-    """The footer summary of a sorted partition frame."""
-    import numpy as np
-
-    times = frame["time"].to_physical().to_numpy() if frame.height else np.empty(0, np.int64)
-    origins = {}
-    if frame.height:
-        counts = frame["origin"].value_counts()
-        origins = {str(k): int(v) for k, v in zip(counts["origin"], counts["count"], strict=True)}
-    return footer_summary(times, origins, step_ms)
-
-
-def footer_summary(times: Any, origins: dict[str, int], step_ms: int) -> dict[str, Any]:
-    """The footer summary from sorted open times (epoch ms) and the origin counts."""
+def footer_summary(
+    times: Any, origins: dict[str, int], step_ms: int, written: dict[str, list[tuple[int, int]]]
+) -> dict[str, Any]:
+    """The footer summary from sorted open times (epoch ms), the origin counts and the ranges each origin's
+    writes covered."""
     import numpy as np
 
     spans: list[list[int]] = []
@@ -97,6 +92,7 @@ def footer_summary(times: Any, origins: dict[str, int], step_ms: int) -> dict[st
         "missing_slots": missing,
         "holes": holes,
         "updated": _time.time(),
+        "written": {name: [list(r) for r in ranges] for name, ranges in written.items() if name in origins},
     }
 
 
@@ -107,30 +103,74 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "use_dictionary": ["origin"],
     "column_encoding": {"time": "DELTA_BINARY_PACKED", "trades": "DELTA_BINARY_PACKED"},
     "row_group_size": 65_536,
-    "write_statistics": True,
+    # min/max of open times for scan pushdown, null counts of trades for the gap report; no other reader
+    "write_statistics": ["time", "trades"],
     # no Arrow schema blob: readers take the Parquet types (origin reads back as plain strings)
     "store_schema": False,
 }
 
 
-def to_arrow(frame: pl.DataFrame, step_ms: int, origin: str | None, times: Any = None) -> tuple[Any, dict[str, Any]]:
-    """A sorted partition frame as an Arrow table (``origin`` dictionary-encoded) and its footer summary."""
+def arrow_schema() -> Any:
+    """The stored columns as Arrow types (``origin`` dictionary-encoded)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("time", pa.timestamp("ms", tz="UTC")),
+            *[(c, pa.float64()) for c in PRICE_COLUMNS],
+            ("trades", pa.int64()),
+            ("origin", pa.dictionary(pa.int32(), pa.string())),
+        ]
+    )
+
+
+def int64_column(column: Any) -> Any:
+    """A timestamp or integer Arrow column as int64 numpy (one copy at most)."""
     import numpy as np
     import pyarrow as pa
 
+    chunks = [chunk.cast(pa.int64()).to_numpy(zero_copy_only=False) for chunk in column.chunks]
+    if not chunks:
+        return np.empty(0, np.int64)
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def to_arrow(
+    frame: pl.DataFrame, origin: str, times: Any, step_ms: int, written: dict[str, list[tuple[int, int]]]
+) -> tuple[Any, dict[str, Any]]:
+    """A sorted frame of new rows, all of ``origin``, as an Arrow table (``origin`` a one-entry dictionary,
+    never n strings) and its footer summary as a partition of its own."""
+    import pyarrow as pa
+
     n = frame.height
-    columns = {c: frame[c].to_arrow() for c in ("time", *PRICE_COLUMNS, "trades")}
-    if origin is not None:  # one origin for every row: a one-entry dictionary, never n strings
-        columns["origin"] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([origin]))
-        origins = {origin: n} if n else {}
-    else:
-        encoded = frame["origin"].to_arrow().cast(pa.string()).dictionary_encode()
-        counts = np.bincount(encoded.indices.to_numpy(zero_copy_only=False), minlength=len(encoded.dictionary))
-        origins = {str(k): int(v) for k, v in zip(encoded.dictionary.to_pylist(), counts, strict=True) if v}
-        columns["origin"] = encoded
-    if times is None:
-        times = frame["time"].to_physical().to_numpy()
-    return pa.table(columns), footer_summary(times, origins, step_ms)
+    table = pa.table(
+        {
+            **{c: frame[c].to_arrow() for c in ("time", *PRICE_COLUMNS, "trades")},
+            "origin": constant_origin(origin, n),
+        }
+    ).cast(arrow_schema())
+    return table, footer_summary(times, {origin: n} if n else {}, step_ms, written)
+
+
+def constant_origin(origin: str, rows: int) -> Any:
+    """An ``origin`` column of ``rows`` rows, all ``origin``, dictionary-encoded as the files store it."""
+    import numpy as np
+    import pyarrow as pa
+
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([origin]))
+
+
+def origin_counts(column: Any) -> dict[str, int]:
+    """Rows per origin of a dictionary-encoded ``origin`` column whose chunks share one dictionary."""
+    import numpy as np
+
+    if not column.num_chunks:
+        return {}
+    names = column.chunk(0).dictionary.to_pylist()
+    counts = np.zeros(len(names), np.int64)
+    for chunk in column.chunks:
+        counts += np.bincount(chunk.indices.to_numpy(zero_copy_only=False), minlength=len(names))
+    return {str(name): int(c) for name, c in zip(names, counts, strict=True) if c}
 
 
 def write_table(table: Any, path: str, metadata: dict[str, str]) -> None:
@@ -151,10 +191,23 @@ def read_partition_info(year: int, path: Path) -> PartitionInfo:
         meta = pq.read_metadata(path)
     except OSError as exc:
         raise LakeError(f"cannot read {path}: {exc} (a partition not written by tradecore?)") from None
-    kv = meta.metadata or {}
-    raw = kv.get(META_KEY.encode())
+    return info_of_metadata(year, path, meta)
+
+
+def info_of_metadata(year: int, path: Path, meta: Any) -> PartitionInfo:
+    """The summary of a partition from its Parquet metadata (already read)."""
+    names = meta.schema.names
+    trades_at = names.index("trades") if "trades" in names else None
+    trades_known = trades_at is not None
+    for i in range(meta.num_row_groups if trades_known else 0):
+        stats = meta.row_group(i).column(trades_at).statistics
+        if stats is None or stats.null_count != 0:
+            trades_known = False
+            break
+    raw = (meta.metadata or {}).get(META_KEY.encode())
     if raw:
         s = json.loads(raw)
+        written = s.get("written")
         return PartitionInfo(
             year,
             path,
@@ -165,7 +218,9 @@ def read_partition_info(year: int, path: Path) -> PartitionInfo:
             [tuple(x) for x in s.get("spans", [])],
             s.get("missing_slots", 0),
             s.get("holes", 0),
-            s.get("updated", path.stat().st_mtime),
+            s["updated"] if "updated" in s else path.stat().st_mtime,
+            None if written is None else {k: [(lo, hi) for lo, hi in v] for k, v in written.items()},
+            trades_known,
         )
     first = last = None
     for i in range(meta.num_row_groups):
@@ -174,7 +229,7 @@ def read_partition_info(year: int, path: Path) -> PartitionInfo:
             lo, hi = _stat_ms(stats.min), _stat_ms(stats.max)
             first = lo if first is None else min(first, lo)
             last = hi if last is None else max(last, hi)
-    return PartitionInfo(year, path, meta.num_rows, first, last, {}, [], 0, 0, path.stat().st_mtime)
+    return PartitionInfo(year, path, meta.num_rows, first, last, {}, [], 0, 0, path.stat().st_mtime, None, trades_known)
 
 
 def _stat_ms(value: Any) -> int:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tradecore.data.columns import SeriesColumns, frame_columns
 from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.gaps import classify, find_gaps
 from tradecore.data.lake import iso_ms
@@ -45,16 +46,24 @@ def find_slices(
 ) -> list[dict[str, Any]]:
     """Slices of a sorted candle frame (``time``, optional ``trades``/``origin``); ``facts`` describe the
     exchange for the "missing" vs "no trades" call (default: a generic one)."""
+    return column_slices(frame_columns(frame), timeframe, rules, facts)
+
+
+def column_slices(
+    columns: SeriesColumns, timeframe: str, rules: SliceRules, facts: ExchangeFacts | None = None
+) -> list[dict[str, Any]]:
+    """:func:`find_slices` of columns already read (see :mod:`tradecore.data.columns`)."""
     step = timeframe_ms(timeframe)
-    if frame.height == 0:
+    times = columns.times
+    if not len(times):
         return []
-    times = frame["time"].dt.epoch("ms").to_numpy()
     idx, _, slots = find_gaps(times, step)
     cut = slots > rules.max_gap_bars
     if rules.split_on_missing and len(idx):
-        trades = frame["trades"].to_numpy() if "trades" in frame.columns and not frame["trades"].null_count() else None
-        origins = frame["origin"] if "origin" in frame.columns else None
-        _, no_trades, _ = classify(times, trades, origins, step, facts or ExchangeFacts())
+        facts = facts or ExchangeFacts()
+        _, no_trades, _ = classify(
+            times, columns.trades, columns.origins, step, facts, holes=(idx, slots), written=columns.written
+        )
         cut |= ~no_trades
     cut_rows = idx[cut]
     starts = np.concatenate([[0], cut_rows + 1])
@@ -85,7 +94,7 @@ def find_slices(
 
 
 def slices_manifest(
-    frame: pl.DataFrame,
+    columns: SeriesColumns,
     exchange: str,
     pair: str,
     timeframe: str,
@@ -94,7 +103,7 @@ def slices_manifest(
     facts: ExchangeFacts | None = None,
 ) -> dict[str, Any]:
     """The JSON document ``tradecore data slices`` writes."""
-    slices = find_slices(frame, timeframe, rules, facts)
+    slices = column_slices(columns, timeframe, rules, facts)
     return {
         "kind": SLICES_KIND,
         "version": 1,
@@ -104,7 +113,7 @@ def slices_manifest(
         "lake": lake_root,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "rules": rules.as_dict(),
-        "rows": int(frame.height),
+        "rows": len(columns.times),
         "slices": slices,
         "total_rows": sum(s["rows"] for s in slices),
     }

@@ -7,8 +7,17 @@ from typing import Any
 
 import click
 
+from tradecore.cli import UserError
 from tradecore.cli.data.group import data
-from tradecore.cli.data.options import emit, json_option, lake_options, open_lake, parse_range, split_values
+from tradecore.cli.data.options import (
+    check_time,
+    emit,
+    json_option,
+    lake_options,
+    open_lake,
+    parse_range,
+    split_values,
+)
 from tradecore.cli.data.sources import build_unit
 
 
@@ -45,8 +54,8 @@ def _run_unit(unit: Any, lake: Any, jobs: Any, job: Any, label: str, quiet: bool
 @click.option("--pair", "pairs", multiple=True, help="ccxt symbols, comma-separated or repeated.")
 @click.option("--timeframe", "timeframes", multiple=True, help="Timeframes, comma-separated or repeated.")
 @click.option("--group", "group_names", multiple=True, help="Named pair group(s) from the user config.")
-@click.option("--start", default=None, help="First candle (UTC date or datetime).")
-@click.option("--end", default=None, help="End of the range, exclusive.")
+@click.option("--start", default=None, callback=check_time, help="First candle (UTC date or datetime).")
+@click.option("--end", default=None, callback=check_time, help="End of the range, exclusive.")
 @click.option("--param", "extra", multiple=True, metavar="KEY=VALUE", help="Extra source params (JSON values).")
 @click.option("--dry-run", is_flag=True, help="Print the plan per pair and timeframe; write nothing.")
 @click.option("--resume", "resume_id", type=int, default=None, metavar="JOB_ID", help="Resume an interrupted job.")
@@ -79,15 +88,16 @@ def fetch(
     """
     from tradecore.data.jobs import JobStore
 
+    if resume_id is None:
+        if not source:
+            raise click.UsageError("give --source (e.g. kraken, synthetic) or --resume JOB_ID")
+        pair_list, tf_list = _pairs_and_timeframes(pairs, timeframes, group_names)
+        parse_range(start, end)
     lake = open_lake(lake_dir, manifest_path)
     jobs = JobStore(lake.root)
     if resume_id is not None:
         _resume(ctx, lake, jobs, resume_id, quiet or as_json, as_json)
         return
-    if not source:
-        raise click.UsageError("give --source (e.g. kraken, synthetic) or --resume JOB_ID")
-    pair_list, tf_list = _pairs_and_timeframes(pairs, timeframes, group_names)
-    parse_range(start, end)
     params = {**_extra_params(extra), "lake": str(lake.root)}
     if start:
         params["start"] = start
@@ -114,7 +124,7 @@ def _resume(ctx: click.Context, lake: Any, jobs: Any, job_id: int, quiet: bool, 
     """Run an interrupted job again from its saved cursor."""
     job = jobs.get(job_id)
     if job.status == "done":
-        raise click.ClickException(f"job {job.id} is already done; start a new fetch for more data")
+        raise UserError(f"job {job.id} is already done; start a new fetch for more data")
     request = job.request
     unit, _ = build_unit(ctx, request["source"], request["params"])
     outcome = _run_unit(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet)
@@ -124,17 +134,34 @@ def _resume(ctx: click.Context, lake: Any, jobs: Any, job_id: int, quiet: bool, 
 def _pairs_and_timeframes(
     pairs: tuple[str, ...], timeframes: tuple[str, ...], group_names: tuple[str, ...]
 ) -> tuple[list[str], list[str]]:
-    """--pair and --timeframe values, plus those of each --group (first mention wins the order)."""
+    """--pair and --timeframe values, plus those of each --group (first mention wins the order); each
+    checked here, so a wrong one is a command-line error (exit 2) before anything is fetched."""
     from tradecore.data.groups import group
+    from tradecore.data.lake import LakeError, pair_dir
+    from tradecore.errors import TradecoreError
+    from tradecore.timeframes import TimeframeError, timeframe_ms
 
     pair_list = split_values(pairs)
     tf_list = split_values(timeframes)
     for name in group_names:
-        g = group(name)
+        try:
+            g = group(name)
+        except TradecoreError as exc:
+            raise click.BadParameter(str(exc), param_hint="--group") from None
         pair_list += [p for p in g["pairs"] if p not in pair_list]
         tf_list += [t for t in g["timeframes"] if t not in tf_list]
     if not pair_list:
         raise click.UsageError("give --pair BTC/USD[,ETH/USD] or --group NAME")
+    for pair in pair_list:
+        try:
+            pair_dir(pair)
+        except LakeError as exc:
+            raise click.BadParameter(str(exc), param_hint="--pair") from None
+    for tf in tf_list:
+        try:
+            timeframe_ms(tf)
+        except TimeframeError as exc:
+            raise click.BadParameter(str(exc), param_hint="--timeframe") from None
     return pair_list, tf_list
 
 

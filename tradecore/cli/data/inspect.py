@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 
+from tradecore.cli import UserError
 from tradecore.cli.data.group import data
 from tradecore.cli.data.options import (
+    check_time,
     emit,
     json_option,
     lake_options,
     open_lake,
     parse_range,
     pick_series,
+    range_options,
     series_options,
 )
 from tradecore.cli.data.sources import exchange_facts
@@ -115,8 +119,8 @@ def coverage(
 
 @data.command()
 @series_options
-@click.option("--start", default=None, help="Also report never-fetched slots from this time.")
-@click.option("--end", default=None, help="... up to this time (exclusive).")
+@click.option("--start", default=None, callback=check_time, help="Also report never-fetched slots from this time.")
+@click.option("--end", default=None, callback=check_time, help="... up to this time (exclusive).")
 @click.option("--kind", type=click.Choice(["all", "missing", "no_trades"]), default="all", show_default=True)
 @click.option("--limit", type=int, default=30, show_default=True, help="Rows to print (table only).")
 @lake_options
@@ -138,9 +142,9 @@ def gaps(
     """Missing slots as ranges: "no_trades" (nobody traded) vs "missing" (a hole to fill, and how)."""
     from tradecore.data.gaps import lake_gap_report, summary_line
 
+    parse_range(start, end)
     lake = open_lake(lake_dir, manifest_path)
     key = pick_series(lake, exchange, pair, timeframe)
-    parse_range(start, end)
     report = lake_gap_report(lake, *key, start, end, facts=exchange_facts(ctx, key[0]))
     if kind != "all":
         report.gaps = [g for g in report.gaps if g.kind == kind]
@@ -198,12 +202,11 @@ def _timeframe_from_name(path: str) -> str:
 @click.option(
     "--file",
     "file_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="Check a Kraken OHLCVT CSV instead of the lake (timeframe from its name).",
 )
-@click.option("--start", default=None)
-@click.option("--end", default=None)
+@range_options
 @lake_options
 @json_option
 @click.pass_context
@@ -223,33 +226,34 @@ def validate(
     Exits with status 1 when an error-level check fails."""
     from tradecore.data.qc import check_candles
 
+    parse_range(start, end)
     if file_path:
-        import polars as pl
-
         tf = timeframe or _timeframe_from_name(file_path)
-        frame = (
-            pl.read_csv(file_path, has_header=False, new_columns=OHLCVT_COLUMNS, schema_overrides={"time": pl.Int64})
-            if Path(file_path).is_file()
-            else None
-        )
-        if frame is None:
-            raise click.BadParameter(f"{file_path}: no such file", param_hint="--file")
-        frame = frame.with_columns(pl.col("time") * 1000)
-        report = check_candles(frame, tf, label=file_path)
+        report = check_candles(_read_ohlcvt(file_path), tf, label=file_path)
     else:
         lake = open_lake(lake_dir, manifest_path)
         key = pick_series(lake, exchange, pair, timeframe)
-        parse_range(start, end)
         report = check_candles(lake.read(*key, start, end), key[2], label=" ".join(key))
     emit(report.as_dict()) if as_json else click.echo(report.render())
     if not report.ok:
         ctx.exit(1)
 
 
+def _read_ohlcvt(path: str) -> Any:
+    """A headerless OHLCVT CSV as candles (open time in ms); a file that is not one is a one-line error."""
+    import polars as pl
+
+    try:
+        frame = pl.read_csv(path, has_header=False, new_columns=OHLCVT_COLUMNS, schema_overrides={"time": pl.Int64})
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path}: not a headerless OHLCVT CSV ({first})") from None
+    return frame.with_columns(pl.col("time") * 1000)
+
+
 @data.command()
 @series_options
-@click.option("--start", default=None)
-@click.option("--end", default=None)
+@range_options
 @click.option("--min-bars", type=int, default=1000, show_default=True, help="Shortest slice, in candles.")
 @click.option(
     "--max-gap",
@@ -282,16 +286,20 @@ def slices(
     as_json: bool,
 ) -> None:
     """Contiguous windows meeting quality thresholds, as a small slices manifest for the environment."""
+    from tradecore.data.columns import lake_columns
     from tradecore.data.slices import SliceRules, slices_manifest
 
     if min_bars < 1 or max_gap < 0 or not 0 < min_coverage <= 1:
-        raise click.BadParameter("use --min-bars >= 1, --max-gap >= 0 and 0 < --min-coverage <= 1")
+        raise click.BadParameter(
+            "use --min-bars >= 1, --max-gap >= 0 and 0 < --min-coverage <= 1",
+            param_hint="--min-bars/--max-gap/--min-coverage",
+        )
+    start_ms, end_ms = parse_range(start, end)
     lake = open_lake(lake_dir, manifest_path)
     key = pick_series(lake, exchange, pair, timeframe)
-    parse_range(start, end)
-    frame = lake.scan(*key, start, end).select("time", "trades", "origin").collect()
+    columns = lake_columns(lake, *key, start_ms, end_ms)
     rules = SliceRules(min_bars, max_gap, min_coverage, not keep_missing)
-    doc = slices_manifest(frame, *key, rules, str(lake.root), exchange_facts(ctx, key[0]))
+    doc = slices_manifest(columns, *key, rules, str(lake.root), exchange_facts(ctx, key[0]))
     if output:
         Path(output).write_text(json.dumps(doc, indent=2) + "\n")
     if as_json:

@@ -1,4 +1,9 @@
-"""Shared options and helpers of the ``tradecore data`` commands: lake root, series, time ranges."""
+"""Shared options and helpers of the ``tradecore data`` commands: lake root, series, time ranges.
+
+Exit codes follow the CLI's rule: a wrong command line (a bad date, start not before end, an invalid
+timeframe, a path-like name) is a click.BadParameter naming the option, exit 2, raised before any
+data is read; what the lake holds (no such series) or a failed read is a one-line error, exit 1.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from tradecore.cli import UserError
 
 
 def lake_root(lake: str | None, manifest: str | None) -> Path:
@@ -44,10 +51,54 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
 
 
+def check_timeframe(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An option callback: a ccxt-style timeframe, or BadParameter saying it is invalid."""
+    from tradecore.timeframes import TimeframeError, timeframe_ms
+
+    if value is not None:
+        try:
+            timeframe_ms(value)
+        except TimeframeError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def check_time(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An option callback: a UTC date or datetime, or BadParameter with the accepted forms."""
+    parse_ms(value, f"--{param.name}")
+    return value
+
+
+def check_name(kind: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from tradecore.data.lake import LakeError, exchange_dir, pair_dir
+
+        if value is not None:
+            try:
+                exchange_dir(value) if kind == "exchange" else pair_dir(value)
+            except LakeError as exc:
+                raise click.BadParameter(str(exc)) from None
+        return value
+
+    return check
+
+
 def series_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("-t", "--timeframe", default=None, help="Timeframe, ccxt style (1m, 1h, 1d).")(func)
-    func = click.option("-p", "--pair", default=None, help="ccxt symbol, e.g. BTC/USD.")(func)
-    return click.option("-e", "--exchange", default=None, help="Exchange folder, e.g. kraken.")(func)
+    func = click.option(
+        "-t", "--timeframe", default=None, callback=check_timeframe, help="Timeframe, ccxt style (1m, 1h, 1d)."
+    )(func)
+    func = click.option("-p", "--pair", default=None, callback=check_name("pair"), help="ccxt symbol, e.g. BTC/USD.")(
+        func
+    )
+    return click.option(
+        "-e", "--exchange", default=None, callback=check_name("exchange"), help="Exchange folder, e.g. kraken."
+    )(func)
+
+
+def range_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--start and --end, each checked as it is parsed (use :func:`parse_range` for their order)."""
+    func = click.option("--end", default=None, callback=check_time, help="End of the range (exclusive).")(func)
+    return click.option("--start", default=None, callback=check_time, help="Start of the range (UTC).")(func)
 
 
 def open_lake(lake_dir: str | None, manifest_path: str | None) -> Any:
@@ -78,13 +129,13 @@ def pick_series(lake: Any, exchange: str | None, pair: str | None, timeframe: st
     if exchange and pair and timeframe:
         lake.series_dir(exchange, pair, timeframe)  # refuses path-like names first
         stored = sorted({f"{k.exchange} {k.pair} {k.timeframe}" for k in lake.series()})
-        raise click.ClickException(
+        raise UserError(
             f"no candles stored for {exchange} {pair} {timeframe} in {lake.root}; stored: "
             f"{', '.join(stored) or 'nothing yet (run tradecore data fetch)'}"
         )
     if not keys:
         stored = [f"-e {k.exchange} -p {k.pair} -t {k.timeframe}" for k in lake.series()]
-        raise click.ClickException(
+        raise UserError(
             f"no stored series matches in {lake.root}; "
             + (
                 f"stored: {', '.join(stored[:8])}"

@@ -51,9 +51,10 @@ def build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> tuple
         return synthetic_fetcher(model), model
     unit = spec.build(model)
     if not isinstance(unit, FetchingSource):
-        raise click.ClickException(
+        raise click.BadParameter(
             f"source {source!r} cannot fetch into the lake (it is not a FetchingSource); "
-            "use a source such as kraken, ccxt or synthetic"
+            "use a source such as kraken, ccxt or synthetic",
+            param_hint="--source",
         )
     return unit, model
 

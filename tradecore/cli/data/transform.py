@@ -7,25 +7,28 @@ from typing import Any
 
 import click
 
+from tradecore.cli import UserError
 from tradecore.cli.data.group import data
 from tradecore.cli.data.options import (
+    check_name,
+    check_timeframe,
     emit,
     json_option,
     lake_options,
     open_lake,
     parse_range,
     pick_series,
+    range_options,
     series_options,
 )
 
 
 @data.command()
-@click.option("-e", "--exchange", default=None)
-@click.option("-p", "--pair", default=None)
-@click.option("--from", "source_tf", required=True, help="Stored timeframe to read (e.g. 1m).")
-@click.option("--to", "target_tf", required=True, help="Coarser timeframe to build (e.g. 1h, 1d).")
-@click.option("--start", default=None)
-@click.option("--end", default=None)
+@click.option("-e", "--exchange", default=None, callback=check_name("exchange"))
+@click.option("-p", "--pair", default=None, callback=check_name("pair"))
+@click.option("--from", "source_tf", required=True, callback=check_timeframe, help="Stored timeframe (e.g. 1m).")
+@click.option("--to", "target_tf", required=True, callback=check_timeframe, help="Coarser timeframe (e.g. 1h, 1d).")
+@range_options
 @click.option(
     "-o",
     "--output",
@@ -51,15 +54,17 @@ def resample(
     from tradecore.data.resample import resample as do_resample
     from tradecore.timeframes import is_multiple
 
-    lake = open_lake(lake_dir, manifest_path)
-    key = pick_series(lake, exchange, pair, source_tf)
     if not is_multiple(target_tf, source_tf) or target_tf == source_tf:
         raise click.BadParameter(f"{target_tf} is not a coarser whole multiple of {source_tf}", param_hint="--to")
     parse_range(start, end)
+    if output:
+        _file_format(output)
+    lake = open_lake(lake_dir, manifest_path)
+    key = pick_series(lake, exchange, pair, source_tf)
     out = do_resample(lake.scan(*key, start, end), source_tf, target_tf)
     result: dict[str, Any] = {"rows": out.height, "timeframe": target_tf}
     if output:
-        _write_file(out, output)
+        _write_file(out, output, _file_format(output))
         result["output"] = output
     else:
         written = []
@@ -72,23 +77,26 @@ def resample(
     )
 
 
-def _write_file(frame: Any, output: str) -> None:
-    path = Path(output)
+def _file_format(output: str) -> str:
+    """ "csv" or "parquet" from the output's suffix; any other suffix is a command-line error."""
+    suffix = Path(output).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix == ".csv":
+        return "csv"
+    raise click.BadParameter(f"{output}: use a .csv or .parquet file name, or give --format", param_hint="--output")
+
+
+def _write_file(frame: Any, output: str, fmt: str) -> None:
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame.write_parquet(path)
-        elif path.suffix.lower() == ".csv":
-            frame.write_csv(path)
-        else:
-            raise click.BadParameter(f"{output}: use a .csv or .parquet file name", param_hint="--output")
+        frame.write_parquet(output) if fmt == "parquet" else frame.write_csv(output)
     except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 @data.command()
 @series_options
-@click.option("--start", default=None)
-@click.option("--end", default=None)
+@range_options
 @click.option(
     "-f",
     "--format",
@@ -113,17 +121,12 @@ def export(
     as_json: bool,
 ) -> None:
     """Write the candles of a range to a CSV or Parquet file."""
+    fmt = fmt or _file_format(output)
+    parse_range(start, end)
     lake = open_lake(lake_dir, manifest_path)
     key = pick_series(lake, exchange, pair, timeframe)
-    parse_range(start, end)
     frame = lake.read(*key, start, end)
-    if fmt:
-        try:
-            frame.write_parquet(output) if fmt == "parquet" else frame.write_csv(output)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    else:
-        _write_file(frame, output)
+    _write_file(frame, output, fmt)
     summary = {"rows": frame.height, "output": output, "series": list(key)}
     emit(summary) if as_json else click.echo(f"{frame.height:,} candles of {' '.join(key)} written to {output}")
 
