@@ -38,10 +38,6 @@ class FeatureSet:
     def __len__(self) -> int:
         return self.values.shape[0]
 
-    @property
-    def n_features(self) -> int:
-        return self.values.shape[1]
-
     def column(self, name: str) -> np.ndarray:
         """One feature as a (strided) view."""
         try:
