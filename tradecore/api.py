@@ -32,10 +32,15 @@ _EXPORTS: dict[str, str] = {
     "FetchingSource": "tradecore.interfaces",
     "Indicator": "tradecore.interfaces",
     "RewardTerm": "tradecore.interfaces",
+    "BatchRewardTerm": "tradecore.interfaces",
+    "StepOutcome": "tradecore.interfaces",
+    "BatchOutcome": "tradecore.interfaces",
     "Trainer": "tradecore.interfaces",
     "TrainResult": "tradecore.interfaces",
     "Policy": "tradecore.interfaces",
     "ComputeBackend": "tradecore.interfaces",
+    # what a trainer receives
+    "Experiment": "tradecore.env.experiment",
     # embedding
     "Runtime": "tradecore.runtime",
     "load_manifest": "tradecore.manifest",
@@ -69,9 +74,12 @@ if TYPE_CHECKING:
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
     from tradecore.data.trades import candles_from_arrays as candles_from_trades
+    from tradecore.env.experiment import Experiment
     from tradecore.errors import ManifestError, TradecoreError
     from tradecore.fields import UtcDatetime
     from tradecore.interfaces import (
+        BatchOutcome,
+        BatchRewardTerm,
         Candles,
         ComputeBackend,
         DataSource,
@@ -80,6 +88,7 @@ if TYPE_CHECKING:
         Policy,
         RewardTerm,
         RunContext,
+        StepOutcome,
         Trainer,
         TrainResult,
     )
