@@ -9,7 +9,7 @@ live candles uses directly.
 
     engine = Engine(market, config, split, terms, num_envs=4, episode_steps=720)
     engine.start(np.ones(4, bool), starts)        # fresh accounts at split-relative bars
-    obs = engine.step(actions)                     # (4, heads) head indices, or (4, dims) floats
+    obs, ended = engine.step(actions)              # (heads, 4) head indices, or (dims, 4) floats
     engine.out[O_REWARD], engine.flags[F_DONE]     # rows of the step's results (``kernels`` O_* / F_*)
 """
 
@@ -78,9 +78,9 @@ class Engine:
         self.terms.reset(rows)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, int]:
-        """Step every env with ``actions`` (``(num_envs, heads)`` int64 head indices in HEAD_ORDER, or
-        ``(num_envs, dims)`` float64 continuous values); returns the new observations (flat float32 rows) and
-        how many episodes ended."""
+        """Step every env with ``actions``: ``(heads, num_envs)`` int64 head indices, one row per enabled head in
+        HEAD_ORDER, or ``(dims, num_envs)`` float64 continuous values. Returns the new observations (flat
+        float32 rows) and how many episodes ended."""
         obs, ended, bad_head, bad_term = K.step_envs(
             self.prices, self._features_flat, self.config, actions, self.state, self.out, self.flags
         )

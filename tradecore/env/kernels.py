@@ -9,7 +9,8 @@ observation it returns. Arrays (``n`` envs, ``k`` reward terms):
 - ``prices``: float64 ``(rows, 4)``: open, high, low, close of the split's bars
 - ``features``: float32 ``(rows * nf,)``: the split's feature rows, flattened
 - ``config``: float64 vector, the ``C_*`` slots (filled by :func:`tradecore.env.engine.pack_config`)
-- ``actions``: ``(n, heads)``: discrete head indices (int64) or continuous values (float64)
+- ``actions``: ``(heads, n)``: one row per enabled head (HEAD_ORDER) of discrete indices (int64), or per
+  continuous dimension of values (float64)
 - ``state``: float64 ``(n, STATE_SLOTS + 2 k)``: the account (:mod:`~tradecore.env.execution` slots), then the
   episode's bar ``T`` and step count ``STEPS`` (exact integers), then two slots of state per reward term
 - ``out``: float64 ``(OUT_FIELDS + k, n)`` and ``flags``: bool ``(FLAG_FIELDS, n)``: the step's results, one row
@@ -33,7 +34,7 @@ TERM_STATE = ACCOUNT_SLOTS + 2  # two slots per reward term from here
 # config slots: costs, episode bounds, action decoding; the head tables and the reward plan follow
 C_SLIPPAGE, C_FEE, C_EQUITY, C_MAX_DRAWDOWN, C_LIMIT, C_ROWS, C_WINDOW, C_FEATURES = range(8)
 C_CONTINUOUS, C_ALLOW_SHORT, C_LEVERAGE, C_TABLE_WIDTH, C_TERMS, C_FIRST_BAR = range(8, 14)
-C_HEAD_COLUMN = 14  # 4 slots: each head's column in ``actions`` (HEAD_ORDER), -1 when the head is off
+C_HEAD_COLUMN = 14  # 4 slots: each head's row in ``actions`` (HEAD_ORDER), -1 when the head is off
 C_TABLE_LEN = 18  # 4 slots: each head's table length
 C_TABLES = 22  # 4 x table width: the head tables (index -> value), then 3 slots per term: kind, weight, eta
 # out rows: the reward-term outcome fields (tradecore.env.rewards.OUTCOME_FIELDS order, ``done`` is a flag),
@@ -99,7 +100,7 @@ def _decode(config, actions, i, target, stop_index, take_index, stop_dist, take_
     """Env ``i``'s action -> target exposure, stop/take buckets and distances; returns -1 or the bad head."""
     width = int(config[C_TABLE_WIDTH])
     if config[C_CONTINUOUS]:
-        a0 = min(1.0, max(-1.0, float(actions[i, 0])))
+        a0 = min(1.0, max(-1.0, float(actions[0, i])))
         lev = config[C_LEVERAGE]
         target[i] = a0 * lev if config[C_ALLOW_SHORT] else (a0 + 1.0) * 0.5 * lev
         stop_index[i] = -1.0
@@ -109,7 +110,7 @@ def _decode(config, actions, i, target, stop_index, take_index, stop_dist, take_
             first = C_TABLES + h * width
             m = int(config[C_TABLE_LEN + h])
             if m > 1:
-                u = min(1.0, max(-1.0, float(actions[i, col])))
+                u = min(1.0, max(-1.0, float(actions[col, i])))
                 col += 1
                 lo = config[first]
                 hi = config[first]
@@ -130,7 +131,7 @@ def _decode(config, actions, i, target, stop_index, take_index, stop_dist, take_
         m = int(config[C_TABLE_LEN + h])
         idx = 0
         if col >= 0:
-            idx = int(actions[i, col])
+            idx = int(actions[col, i])
             if idx < -m or idx >= m:
                 return h
             if idx < 0:  # numpy's (and Python's) indexing rule

@@ -73,6 +73,7 @@ class TradingEnv(gym.Env):
             market, config, self.split, terms, 1, episode_steps=self.episode_steps, split_name=split_name
         )
         self.layout = self.engine.layout
+        self._terms = list(terms)
         self.action_space = self.layout.action_space()
         self.observation_space = observation_space(config.observation, self.window, market.features.shape[1])
         self._set_up_stepping(config)
@@ -85,9 +86,9 @@ class TradingEnv(gym.Env):
         lay = self.layout
         self._all = np.ones(1, dtype=bool)
         self._heads = lay.heads
-        self._action = np.zeros((1, len(lay.heads)), dtype=np.int64)
+        self._action = np.zeros((len(lay.heads), 1), dtype=np.int64)  # the engine's (heads, envs) layout
         if lay.continuous:
-            self._action = np.zeros((1, self.action_space.shape[0]), dtype=np.float64)
+            self._action = np.zeros((self.action_space.shape[0], 1), dtype=np.float64)
         self._out = self.engine.out.reshape(-1)
         self._flags = self.engine.flags.reshape(-1)
         self._names = self.engine.terms.names
@@ -105,6 +106,19 @@ class TradingEnv(gym.Env):
             self._rec = {k: np.zeros(size) for k in _RECORD_FLOATS}
             self._rec.update({k: np.zeros(size, dtype=np.int64) for k in ("bar", "time")})
             self._rec.update({k: np.zeros(size, dtype=bool) for k in _RECORD_FLAGS})
+
+    # tradecore.runs.evaluate reads these; it should move to engine.bounds and experiment.reward_names
+    @property
+    def _min_start(self) -> int:
+        return self.engine.bounds.first_start
+
+    @property
+    def _n(self) -> int:
+        return self.engine.bounds.rows
+
+    @property
+    def _e0(self) -> float:
+        return self.engine.initial_equity
 
     # -- reset and step ---------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -130,14 +144,14 @@ class TradingEnv(gym.Env):
         if isinstance(action, dict):  # the Dict action space: one index per enabled head
             encoded = self._action
             for j, head in enumerate(self._heads):
-                encoded[0, j] = action[head]
+                encoded[j, 0] = action[head]
         else:  # a Box action, or the heads' indices in head order
-            self._action[0] = action
+            self._action[:, 0] = action
         return self._advance()
 
     def step_indices(self, indices: Sequence[int]):
         """Step with the enabled heads' indices in head order (the MultiDiscrete fast path)."""
-        self._action[0] = indices
+        self._action[:, 0] = indices
         return self._advance()
 
     def _advance(self):

@@ -89,7 +89,6 @@ class BatchedTradingEnv(VectorEnv):
         self._flat = config.observation == "flat"
         self._wf = self.window * self.engine.features.shape[1]
         self._market_shape = (n, self.window, self.engine.features.shape[1])
-        self._actions = np.zeros((n, len(self.layout.heads)), dtype=np.int64)  # the Dict actions, encoded
         self.engine.start(self._all, self.engine.bounds.first_start)
 
     # -- resets -----------------------------------------------------------------------------------
@@ -125,15 +124,13 @@ class BatchedTradingEnv(VectorEnv):
 
     # -- stepping ---------------------------------------------------------------------------------
     def _encode(self, actions) -> np.ndarray:
+        """The engine's ``(heads, num_envs)`` layout (a transposed view for ``(num_envs, heads)`` arrays)."""
         n, lay = self.num_envs, self.layout
         if lay.continuous:
-            return np.asarray(actions, dtype=np.float64).reshape(n, -1)
+            return np.asarray(actions, dtype=np.float64).reshape(n, -1).T
         if isinstance(actions, dict):
-            encoded = self._actions
-            for j, head in enumerate(lay.heads):
-                encoded[:, j] = actions[head]
-            return encoded
-        return np.asarray(actions, dtype=np.int64).reshape(n, len(lay.heads))
+            return np.array([actions[head] for head in lay.heads], dtype=np.int64).reshape(len(lay.heads), n)
+        return np.asarray(actions, dtype=np.int64).reshape(n, len(lay.heads)).T
 
     def step(self, actions):
         obs, ended = self.engine.step(self._encode(actions))
