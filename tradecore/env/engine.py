@@ -62,6 +62,7 @@ class Engine:
         self.out = np.zeros((K.OUT_FIELDS + len(self.terms), n))
         self.flags = np.zeros((K.FLAG_FIELDS, n), dtype=bool)
         self.outcome = BatchOutcome(*self.out[: K.O_EQUITY + 1], self.flags[K.F_DONE])
+        self._obs_shape = (n, self.observation_width)
         self._fresh = np.zeros(self.state.shape[1])
         open_account(self._fresh[:ACCOUNT_SLOTS], self.initial_equity)
 
@@ -81,8 +82,9 @@ class Engine:
         """Step every env with ``actions``: ``(heads, num_envs)`` int64 head indices, one row per enabled head in
         HEAD_ORDER, or ``(dims, num_envs)`` float64 continuous values. Returns the new observations (flat
         float32 rows) and how many episodes ended."""
-        obs, ended, bad_head, bad_term = K.step_envs(
-            self.prices, self._features_flat, self.config, actions, self.state, self.out, self.flags
+        obs = np.empty(self._obs_shape, dtype=np.float32)
+        ended, bad_head, bad_term = K.step_envs(
+            self.prices, self._features_flat, self.config, actions, self.state, self.out, self.flags, obs
         )
         if bad_head >= 0:
             head = HEAD_ORDER[bad_head]
@@ -99,7 +101,9 @@ class Engine:
 
     def observe(self, rows: np.ndarray) -> np.ndarray:
         """Observations of the envs at integer indices ``rows`` (flat float32 rows)."""
-        return K.observe(self.prices, self._features_flat, self.config, self.state, rows)
+        obs = np.empty((len(rows), self.observation_width), dtype=np.float32)
+        K.observe(self.prices, self._features_flat, self.config, self.state, rows, obs)
+        return obs
 
     def bars(self) -> np.ndarray:
         """Each env's current bar (split-relative, int64)."""

@@ -3,8 +3,8 @@
 One call steps every env (:func:`step_envs`); the single env is a batch of one. The arithmetic of a bar
 is :func:`tradecore.env.execution.execute_bar`; this module adds what an *episode* adds to it: the bar
 index, the step limit and the end of the split, termination, the outcome as fractions of equity, the
-built-in reward terms and the observation. The callers own every array; a step allocates only the
-observation it returns. Arrays (``n`` envs, ``k`` reward terms):
+built-in reward terms and the observation. The callers own every array, the observations included.
+Arrays (``n`` envs, ``k`` reward terms):
 
 - ``prices``: float64 ``(rows, 4)``: open, high, low, close of the split's bars
 - ``features``: float32 ``(rows * nf,)``: the split's feature rows, flattened
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 from tradecore.env.execution import ACCOUNT_SLOTS, DRAWDOWN, EQUITY, QTY, account_features, execute_bar
@@ -53,37 +52,34 @@ SUM_OVERFLOW = 1 << 30
 
 
 @njit(cache=True)
-def step_envs(prices, features, config, actions, state, out, flags):
-    """Step every env one bar. Returns ``(observations, ended, bad_head, bad_term)``: ``ended`` envs whose episode
-    ended; ``bad_head`` >= 0 is the first head (HEAD_ORDER) with an out-of-range index (nothing was stepped);
-    ``bad_term`` >= 0 the first reward term with a non-finite weighted value (or :data:`SUM_OVERFLOW`); both
-    -1 when all is well."""
+def step_envs(prices, features, config, actions, state, out, flags, obs):
+    """Step every env one bar and write the new observations into float32 ``obs`` ``(n, window * nf + 7)``
+    (a caller's fresh array: an array returned from numba costs more than one passed in). Returns
+    ``(ended, bad_head, bad_term)``: ``ended`` envs whose episode ended; ``bad_head`` >= 0 is the first head
+    (HEAD_ORDER) with an out-of-range index (nothing was stepped); ``bad_term`` >= 0 the first reward term
+    with a non-finite weighted value (or :data:`SUM_OVERFLOW`); both -1 when all is well."""
     n = state.shape[0]
-    target = np.empty(n)
-    stop_index = np.empty(n)
-    take_index = np.empty(n)
-    stop_dist = np.empty(n)
-    take_dist = np.empty(n)
-    for i in range(n):
-        bad_head = _decode(config, actions, i, target, stop_index, take_index, stop_dist, take_dist)
+    for i in range(n):  # every action is checked before any env steps
+        bad_head = _decode(config, actions, i)[0]
         if bad_head >= 0:
-            return np.empty((0, 0), np.float32), 0, bad_head, -1
+            return 0, bad_head, -1
     bad_term = -1
     ended = 0
     for i in range(n):
         row = state[i]
         k = int(row[T]) + 1
+        _, target, stop_index, take_index, stop_dist, take_dist = _decode(config, actions, i)
         costs = execute_bar(
             row,
             prices[k, 0],
             prices[k, 1],
             prices[k, 2],
             prices[k, 3],
-            target[i],
-            stop_index[i],
-            take_index[i],
-            stop_dist[i],
-            take_dist[i],
+            target,
+            stop_index,
+            take_index,
+            stop_dist,
+            take_dist,
             config[C_SLIPPAGE],
             config[C_FEE],
         )
@@ -92,19 +88,22 @@ def step_envs(prices, features, config, actions, state, out, flags):
         if bad >= 0 and bad_term < 0:
             bad_term = bad
         ended += flags[F_DONE, i]
-    return observe(prices, features, config, state, np.arange(n)), ended, -1, bad_term
+    for i in range(n):
+        _observe_row(prices, features, config, state[i], obs[i])
+    return ended, -1, bad_term
 
 
 @njit(cache=True, inline="always")
-def _decode(config, actions, i, target, stop_index, take_index, stop_dist, take_dist):
-    """Env ``i``'s action -> target exposure, stop/take buckets and distances; returns -1 or the bad head."""
+def _decode(config, actions, i):
+    """Env ``i``'s action -> ``(bad_head, target exposure, stop bucket, take bucket, stop distance, take
+    distance)``; ``bad_head`` is -1 or the first head (HEAD_ORDER) whose index is out of range."""
     width = int(config[C_TABLE_WIDTH])
     if config[C_CONTINUOUS]:
         a0 = min(1.0, max(-1.0, float(actions[0, i])))
         lev = config[C_LEVERAGE]
-        target[i] = a0 * lev if config[C_ALLOW_SHORT] else (a0 + 1.0) * 0.5 * lev
-        stop_index[i] = -1.0
-        take_index[i] = -1.0
+        target = a0 * lev if config[C_ALLOW_SHORT] else (a0 + 1.0) * 0.5 * lev
+        stop_dist = 0.0
+        take_dist = 0.0
         col = 1
         for h in range(2, 4):
             first = C_TABLES + h * width
@@ -121,11 +120,15 @@ def _decode(config, actions, i, target, stop_index, take_index, stop_dist, take_
             else:
                 dist = config[first] if m else 0.0
             if h == 2:
-                stop_dist[i] = dist
+                stop_dist = dist
             else:
-                take_dist[i] = dist
-        return -1
+                take_dist = dist
+        return -1, target, -1.0, -1.0, stop_dist, take_dist
     value = 1.0
+    stop_index = 0.0
+    take_index = 0.0
+    stop_dist = 0.0
+    take_dist = 0.0
     for h in range(4):
         col = int(config[C_HEAD_COLUMN + h])
         m = int(config[C_TABLE_LEN + h])
@@ -133,20 +136,19 @@ def _decode(config, actions, i, target, stop_index, take_index, stop_dist, take_
         if col >= 0:
             idx = int(actions[col, i])
             if idx < -m or idx >= m:
-                return h
+                return h, 0.0, 0.0, 0.0, 0.0, 0.0
             if idx < 0:  # numpy's (and Python's) indexing rule
                 idx += m
         v = config[C_TABLES + h * width + idx] if m else 0.0
         if h < 2:
             value = v if h == 0 else value * v
         elif h == 2:
-            stop_index[i] = idx
-            stop_dist[i] = v
+            stop_index = float(idx)
+            stop_dist = v
         else:
-            take_index[i] = idx
-            take_dist[i] = v
-    target[i] = value
-    return -1
+            take_index = float(idx)
+            take_dist = v
+    return -1, value, stop_index, take_index, stop_dist, take_dist
 
 
 @njit(cache=True, inline="always")
@@ -243,21 +245,22 @@ def _rewards(config, row, out, flags, i):
 
 
 @njit(cache=True)
-def observe(prices, features, config, state, rows):
-    """Observations of envs ``rows`` at their current bar: float32 ``(len(rows), window * nf + 7)``, the
-    feature window (oldest row first, flattened) then the account features."""
+def observe(prices, features, config, state, rows, obs):
+    """Observations of envs ``rows`` at their current bar into float32 ``obs`` ``(len(rows), window * nf + 7)``:
+    the feature window (oldest row first, flattened) then the account features."""
+    for j in range(rows.shape[0]):
+        _observe_row(prices, features, config, state[rows[j]], obs[j])
+
+
+@njit(cache=True, inline="always")
+def _observe_row(prices, features, config, row, dst):
     window = int(config[C_WINDOW])
     nf = int(config[C_FEATURES])
     width = window * nf
-    obs = np.empty((rows.shape[0], width + 7), np.float32)
-    for j in range(rows.shape[0]):
-        row = state[rows[j]]
-        t = int(row[T])
-        first = (t + 1 - window) * nf
-        # an explicit loop over two 1-d slices vectorises; a slice assignment checks for overlap and copies twice
-        src = features[first : first + width]
-        dst = obs[j]
-        for q in range(width):
-            dst[q] = src[q]
-        account_features(row, prices[t, 3], config[C_EQUITY], obs[j, width:])
-    return obs
+    t = int(row[T])
+    first = (t + 1 - window) * nf
+    # an explicit loop over two 1-d slices vectorises; a slice assignment checks for overlap and copies twice
+    src = features[first : first + width]
+    for q in range(width):
+        dst[q] = src[q]
+    account_features(row, prices[t, 3], config[C_EQUITY], dst[width:])

@@ -157,25 +157,35 @@ class TradingEnv(gym.Env):
     def _advance(self):
         obs, _ = self.engine.step(self._action)
         self._t += 1
-        out = self._out.tolist()
-        flags = self._flags.tolist()
+        # one list per result matrix, unpacked in the kernels' O_* / F_* row order
+        (
+            *_,
+            reward,
+            equity,
+            position,
+            price,
+            fee,
+            slippage,
+            bar,
+        ) = self._out[: K.OUT_FIELDS].tolist()
+        _, terminated, truncated, trade, opened, closed, stop_hit, take_hit = flags = self._flags.tolist()
         info = {
-            "equity": out[K.O_EQUITY_ABS],
-            "position": out[K.O_POSITION],
-            "price": out[K.O_PRICE],
-            "fee": out[K.O_FEE_ABS],
-            "slippage": out[K.O_SLIPPAGE_ABS],
-            "trade": flags[K.F_TRADE],
-            "opened": flags[K.F_OPENED],
-            "closed": flags[K.F_CLOSED],
-            "stop_hit": flags[K.F_STOP_HIT],
-            "take_hit": flags[K.F_TAKE_HIT],
-            "reward_terms": dict(zip(self._names, out[K.OUT_FIELDS :])),
-            "bar": self.split.start + self._t,
+            "equity": equity,
+            "position": position,
+            "price": price,
+            "fee": fee,
+            "slippage": slippage,
+            "trade": trade,
+            "opened": opened,
+            "closed": closed,
+            "stop_hit": stop_hit,
+            "take_hit": take_hit,
+            "reward_terms": dict(zip(self._names, self._out[K.OUT_FIELDS :].tolist())),
+            "bar": int(bar),
         }
         if self.record:
-            self._record(self._t - self._start, out, flags)
-        return self._observation(obs), out[K.O_REWARD], flags[K.F_TERMINATED], flags[K.F_TRUNCATED], info
+            self._record(self._t - self._start, (equity, position, price, fee, slippage, reward), flags[4:])
+        return self._observation(obs), reward, terminated, truncated, info
 
     def _observation(self, rows: np.ndarray):
         """Env 0's observation from the engine's flat rows: the flat vector or the ``market``/``account`` dict."""
@@ -201,18 +211,12 @@ class TradingEnv(gym.Env):
         """The enabled heads' masks concatenated (MaskablePPO's MultiDiscrete format)."""
         return np.concatenate(self.action_mask_heads())
 
-    def _record(self, k: int, out, flags) -> None:
+    def _record(self, k: int, values: tuple[float, ...], marks: Sequence[bool]) -> None:
+        """Row ``k`` of the episode record: ``values`` in ``_RECORD_FLOATS`` order, ``marks`` in ``_RECORD_FLAGS``."""
         rec = self._rec
         bar = self.split.start + self._t
         rec["bar"][k] = bar
         rec["time"][k] = self.market.time[bar]
-        if k == 0:
-            values, marks = out, flags
-        else:
-            values = [
-                out[k] for k in (K.O_EQUITY_ABS, K.O_POSITION, K.O_PRICE, K.O_FEE_ABS, K.O_SLIPPAGE_ABS, K.O_REWARD)
-            ]
-            marks = (flags[K.F_OPENED], flags[K.F_CLOSED], flags[K.F_STOP_HIT], flags[K.F_TAKE_HIT])
         for name, value in zip(_RECORD_FLOATS, values):
             rec[name][k] = value
         for name, value in zip(_RECORD_FLAGS, marks):
