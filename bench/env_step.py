@@ -1,6 +1,7 @@
 """Env step/reset throughput of tradecore's TradingEnv and BatchedTradingEnv; one ``name value`` line per figure.
 
     python bench/env_step.py                       # full configuration, 100k rows, 50k steps x 3
+    python bench/env_step.py --small-batch         # the vector env with one env over the single env
     python bench/env_step.py --rows 5000000        # step/reset cost at 5M rows (compare with 10k)
     python bench/env_step.py --scaling 10000,5000000 --repeats 7   # both sizes interleaved, plus the ratios
     python ../shared/bench/env_step_peers.py --envs numpy_ref_full,gym_trading_env \\
@@ -129,6 +130,31 @@ def bench_vector(exp, num_envs: int, steps: int, repeats: int, seed: int = 0) ->
     return statistics.median(rates)
 
 
+def small_batch(exp, steps: int, repeats: int, seed: int = 0) -> tuple[float, float]:
+    """Steps/s of the single env and of the vector env with one env, on the same actions and episodes,
+    repeats interleaved so a loaded machine slows both alike (the ratio is the figure to quote)."""
+    env = exp.make_env("train")
+    venv = exp.make_vec_env("train", 1, seed=seed, random_start=False, episode_steps=None)
+    env.action_space.seed(seed)
+    actions = [env.action_space.sample() for _ in range(steps)]
+    batched = [{head: np.array([index]) for head, index in a.items()} for a in actions]
+    single, vector = [], []
+    for _ in range(repeats):
+        env.reset(seed=seed)
+        t0 = time.perf_counter()
+        for a in actions:
+            _, _, term, trunc, _ = env.step(a)
+            if term or trunc:
+                env.reset()
+        single.append(steps / (time.perf_counter() - t0))
+        venv.reset(seed=seed)
+        t0 = time.perf_counter()
+        for a in batched:
+            venv.step(a)
+        vector.append(steps / (time.perf_counter() - t0))
+    return statistics.median(single), statistics.median(vector)
+
+
 def scaling(sizes: list[int], steps: int, vec_steps: int, num_envs: int, repeats: int) -> None:
     """Single-env step/reset and vector step rates per dataset size, repeats interleaved across sizes so a
     loaded machine slows every size alike; prints medians and each size's ratio to the first."""
@@ -159,12 +185,18 @@ def main() -> None:
     p.add_argument("--num-envs", type=int, default=256)
     p.add_argument("--vec-steps", type=int, default=2_000)
     p.add_argument("--scaling", help="comma-separated dataset sizes measured interleaved, e.g. 10000,5000000")
+    p.add_argument("--small-batch", action="store_true", help="only the vector env with one env vs the single env")
     args = p.parse_args()
     if args.scaling:
         sizes = [int(v) for v in args.scaling.split(",")]
         scaling(sizes, args.steps, args.vec_steps, args.num_envs, args.repeats)
         return
     exp = experiment(*synthetic(args.rows), full_config())
+    single, vector1 = small_batch(exp, min(args.steps, 20_000), args.repeats)
+    print(f"env.vector1.full.rows{args.rows}.steps_per_s {vector1:.1f}")
+    print(f"env.vector1_over_single.full.rows{args.rows} {vector1 / single:.3f}")
+    if args.small_batch:
+        return
     sps, reset_ms = bench_single(exp, args.steps, args.repeats)
     print(f"env.single.full.rows{args.rows}.steps_per_s {sps:.1f}")
     print(f"env.single.full.rows{args.rows}.reset_ms {reset_ms:.4f}")

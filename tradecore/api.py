@@ -31,6 +31,9 @@ _EXPORTS: dict[str, str] = {
     "DataSource": "tradecore.interfaces",
     "Indicator": "tradecore.interfaces",
     "RewardTerm": "tradecore.interfaces",
+    "BatchRewardTerm": "tradecore.interfaces",
+    "StepOutcome": "tradecore.interfaces",
+    "BatchOutcome": "tradecore.interfaces",
     "Trainer": "tradecore.interfaces",
     "TrainResult": "tradecore.interfaces",
     "Policy": "tradecore.interfaces",
@@ -113,6 +116,8 @@ if TYPE_CHECKING:
     from tradecore.features.pipeline import build_features
     from tradecore.fields import UtcDatetime
     from tradecore.interfaces import (
+        BatchOutcome,
+        BatchRewardTerm,
         Candles,
         ComputeBackend,
         DataSource,
@@ -123,6 +128,7 @@ if TYPE_CHECKING:
         RunOutcome,
         RunRequest,
         StageReport,
+        StepOutcome,
         Trainer,
         TrainResult,
     )

@@ -110,18 +110,87 @@ class Indicator(ABC):
         uses rows <= t only."""
 
 
-class RewardTerm(ABC):
-    """One weighted share of the env's reward. The env sums ``weight * term(...)``.
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    """What one env step did, as reward terms see it: plain floats, fractions of the equity before the step
+    (so terms are scale-free), and whether the episode ends with this step."""
 
-    The env defines the step outcome it passes (see :mod:`tradecore.env.rewards`).
+    #: simple return of equity over the step, net of fees and slippage
+    ret: float = 0.0
+    #: ``log(equity_after / equity_before)`` (the ratio floored at 1e-12 on ruin)
+    log_ret: float = 0.0
+    #: fees paid this step
+    fee: float = 0.0
+    #: slippage paid this step
+    slippage: float = 0.0
+    #: traded notional this step (agent orders and stop/take exits)
+    turnover: float = 0.0
+    #: |position notional| / equity at this step's fill, i.e. the exposure held over the bar
+    exposure: float = 0.0
+    #: ``1 - equity / peak`` after the step
+    drawdown: float = 0.0
+    #: ``1 - equity / peak`` before the step
+    drawdown_prev: float = 0.0
+    #: equity after the step over the initial equity
+    equity: float = 1.0
+    #: the episode ends with this step (terminated or truncated)
+    done: bool = False
+
+
+#: the fields of a step outcome, in order
+OUTCOME_FIELDS = tuple(StepOutcome.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """:class:`StepOutcome` for every env of a batched env: the same fields as float64 arrays of shape
+    ``(num_envs,)`` (``done``: a bool array). The env rewrites the arrays in place every step."""
+
+    ret: np.ndarray
+    log_ret: np.ndarray
+    fee: np.ndarray
+    slippage: np.ndarray
+    turnover: np.ndarray
+    exposure: np.ndarray
+    drawdown: np.ndarray
+    drawdown_prev: np.ndarray
+    equity: np.ndarray
+    done: np.ndarray
+
+    def row(self, i: int) -> StepOutcome:
+        """Env ``i``'s outcome."""
+        values = [float(getattr(self, name)[i]) for name in OUTCOME_FIELDS[:-1]]
+        return StepOutcome(*values, bool(self.done[i]))
+
+
+class RewardTerm(ABC):
+    """One weighted share of the env's reward. The env sums ``weight * term(outcome)`` over its terms.
+
+    A term with per-episode state clears it in ``reset()``. A term with only this scalar form also works
+    in the batched env: it gets one instance per sub-env, called row by row (slower, same numbers).
     """
 
     def reset(self) -> None:
         """Forget per-episode state."""
 
     @abstractmethod
-    def __call__(self, outcome: Any) -> float:
+    def __call__(self, outcome: StepOutcome) -> float:
         """This term's (unweighted) reward for one step."""
+
+
+class BatchRewardTerm(RewardTerm):
+    """A reward term that also computes every env of a batched env in one call, with the same numbers as
+    ``__call__`` row by row. Per-episode state lives in arrays of ``num_envs`` rows."""
+
+    def reset_batch(self, num_envs: int) -> None:
+        """Allocate per-env state for ``num_envs`` sub-envs (all starting an episode)."""
+
+    def reset_rows(self, rows: np.ndarray) -> None:
+        """Forget the state of the sub-envs where the bool mask ``rows`` is True (their episode restarted)."""
+
+    @abstractmethod
+    def batch(self, outcome: BatchOutcome) -> np.ndarray:
+        """This term's (unweighted) reward for every env: float64 ``(num_envs,)``."""
 
 
 @dataclass(frozen=True)

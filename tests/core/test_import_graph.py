@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: first component under ``tradecore.`` -> stage; anything not named is the core (0)
 STAGES = {"data": 1, "features": 2, "env": 3, "runs": 4, "compute": 4, "builtins": 5, "cli": 6}
-ENTRY_POINTS = {"tradecore.api", "tradecore.testing", "tradecore.__main__"}
+#: modules others enter through (the gymnasium registration builds a whole experiment from a manifest)
+ENTRY_POINTS = {"tradecore.api", "tradecore.testing", "tradecore.__main__", "tradecore.gymnasium_env"}
 STAGE_NAMES = {0: "core", 1: "data", 2: "features", 3: "env", 4: "runs/compute", 5: "builtins", 6: "cli"}
 
 

@@ -95,8 +95,8 @@ def test_masks_lock_stop_and_take_while_holding():
     env = FlattenActions(exp.make_env())
     env.reset(seed=0)
     assert env.action_masks().all()
-    env.step(np.array([1, 1, 1, 0]))  # long, size 1.0, stop bucket 1, take bucket 0
-    if env.unwrapped._qty != 0.0:  # not stopped out in the same bar
+    *_, info = env.step(np.array([1, 1, 1, 0]))  # long, size 1.0, stop bucket 1, take bucket 0
+    if info["position"] != 0.0:  # not stopped out in the same bar
         mask = env.action_masks()
         assert mask.tolist() == [True] * 3 + [True] * 2 + [False, True] + [True, False]
 

@@ -8,6 +8,7 @@ import pytest
 from tests.env.helpers import synthetic_experiment
 from tradecore.env import rewards
 from tradecore.errors import TradecoreError
+from tradecore.interfaces import BatchOutcome, BatchRewardTerm, RewardTerm, StepOutcome
 
 ALL = [
     ("pnl", 1.0, rewards.PnL),
@@ -188,3 +189,56 @@ def test_build_time_errors_name_the_field(manifest_factory):
             EnvConfig(window=8, actions={"direction": False}),
             reward_terms=[("pnl", 1.0, rewards.PnL)],
         )
+
+
+class LossAversion(RewardTerm):
+    """A third-party term with only the scalar form and per-episode state (a running step count)."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def reset(self) -> None:
+        self.steps = 0
+
+    def __call__(self, outcome: StepOutcome) -> float:
+        self.steps += 1
+        return (outcome.ret * 3.0 if outcome.ret < 0 else outcome.ret) + 1e-4 * self.steps
+
+
+class BatchedExposure(BatchRewardTerm):
+    """A third-party term with both forms."""
+
+    def __call__(self, outcome: StepOutcome) -> float:
+        return -outcome.exposure * outcome.equity
+
+    def batch(self, outcome: BatchOutcome) -> np.ndarray:
+        return -outcome.exposure * outcome.equity
+
+
+def test_third_party_terms_in_the_vector_env_match_the_single_env():
+    terms = [
+        ("pnl", 1.0, rewards.PnL),
+        ("loss", 0.5, LossAversion),
+        ("exposure", 0.1, BatchedExposure),
+        ("dsr", 0.1, rewards.DifferentialSharpe),
+    ]
+    exp = synthetic_experiment(terms=terms, episode_steps=20)
+    n = 3
+    venv = exp.make_vec_env("train", n, seed=2)
+    envs = [exp.make_env("train") for _ in range(n)]
+    venv.reset(seed=2)
+    for i, env in enumerate(envs):
+        env.reset(seed=2 + i)
+    venv.action_space.seed(4)
+    ended = 0
+    for _ in range(70):
+        actions = venv.action_space.sample()
+        _, vrew, vterm, vtrunc, vinfo = venv.step(actions)
+        for i, env in enumerate(envs):
+            _, rew, term, trunc, info = env.step({k: v[i] for k, v in actions.items()})
+            assert rew == vrew[i]
+            assert info["reward_terms"] == {name: vinfo["reward_terms"][name][i] for name in info["reward_terms"]}
+            if term or trunc:
+                ended += 1
+                env.reset()
+    assert ended >= n  # the scalar term's per-episode state was reset on autoreset

@@ -17,9 +17,7 @@ def register_envs() -> None:
     import gymnasium
 
     if ENV_ID not in gymnasium.registry:
-        gymnasium.register(
-            id=ENV_ID, entry_point="tradecore.env.registration:make_trading_env", disable_env_checker=True
-        )
+        gymnasium.register(id=ENV_ID, entry_point="tradecore.gymnasium_env:make_trading_env", disable_env_checker=True)
 
 
 if "gymnasium" in sys.modules:

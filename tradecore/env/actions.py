@@ -6,9 +6,10 @@ Discrete mode: a ``Dict`` of ``Discrete`` heads, only those with more than one c
 - ``size``: index into ``actions.size_buckets``; exposure = size x ``env.leverage`` (fraction of equity).
 - ``stop_loss`` / ``take_profit``: index into ``actions.stop_loss_pct`` / ``take_profit_pct``.
 
-Continuous mode: ``Box(-1, 1, (k,))``. Dimension 0 is the target position: x ``leverage`` with shorting,
-otherwise mapped from [-1, 1] to [0, 1] x ``leverage``. When the stop or take list has two or more
-values, one more dimension each maps [-1, 1] linearly onto [min, max] of that list.
+Continuous mode: ``Box(-1, 1, (k,))``, decoded by :mod:`tradecore.env.kernels`. Dimension 0 is the target
+position: x ``leverage`` with shorting, otherwise mapped from [-1, 1] to [0, 1] x ``leverage``. When the
+stop or take list has two or more values, one more dimension each maps [-1, 1] linearly onto [min, max]
+of that list.
 
 Stop and take distances are chosen when a position opens from flat and stay locked while it is open
 (a resize or flip re-anchors the levels at the new fill with the same distances). The masks say so:
@@ -87,25 +88,3 @@ class ActionLayout:
     def nvec(self) -> list[int]:
         """Sizes of the enabled discrete heads, in order (the MultiDiscrete flattening)."""
         return [len(self.table(h)) for h in self.heads]
-
-    def default_index(self, head: str) -> int:
-        """The index a disabled head takes: direction off = long (index 0 of its one-value table)."""
-        return 0
-
-    def decode_continuous(self, action) -> tuple[float, int, int, float, float]:
-        """(target exposure, -1, -1, stop distance, take distance) from a Box action."""
-        values = np.asarray(action, dtype=np.float64).reshape(-1)
-        a0 = min(1.0, max(-1.0, float(values[0])))
-        target = a0 * self.leverage if self.allow_short else (a0 + 1.0) * 0.5 * self.leverage
-        dists = []
-        k = 1
-        for head in ("stop_loss", "take_profit"):
-            table = self.table(head)
-            if len(table) > 1:
-                u = min(1.0, max(-1.0, float(values[k])))
-                k += 1
-                lo, hi = min(table), max(table)
-                dists.append(lo + (u + 1.0) * 0.5 * (hi - lo))
-            else:
-                dists.append(table[0] if table else 0.0)
-        return target, -1, -1, dists[0], dists[1]

@@ -2,7 +2,7 @@
 
 exp = build_experiment(resolved, candles, ctx)      # every check happens here, never mid-training
 env = exp.make_env("train")                          # gymnasium.Env (Dict actions)
-venv = exp.make_vec_env("train", 256, seed=0)        # gymnasium.vector.VectorEnv, numpy-batched
+venv = exp.make_vec_env("train", 256, seed=0)        # gymnasium.vector.VectorEnv, one kernel call a step
 exp.splits["test"], exp.candles("test"), exp.feature_names, exp.reward_names
 """
 
@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tradecore.config.env import EnvConfig, SplitConfig
+from tradecore.env.episodes import bars_needed
 from tradecore.env.market import MarketData
-from tradecore.env.rewards import BatchOutcome, probe_outcomes
+from tradecore.env.rewards import probe_outcomes
 from tradecore.env.splits import compute_splits
 from tradecore.errors import TradecoreError
-from tradecore.interfaces import Candles, RunContext
+from tradecore.interfaces import BatchOutcome, BatchRewardTerm, Candles, RewardTerm, RunContext
 
 if TYPE_CHECKING:
     from tradecore.env.trading import TradingEnv
@@ -28,40 +29,53 @@ if TYPE_CHECKING:
     from tradecore.manifest import ResolvedManifest
 
 _UNSET: Any = object()
-TermFactory = Callable[[], Any]
+TermFactory = Callable[[], RewardTerm]
 
 
 @dataclass
 class Experiment:
-    """Everything needed to build envs for one manifest; cheap to keep, envs are made on demand."""
+    """What a trainer receives: one manifest's market, splits and reward terms, ready to make envs.
 
+    Cheap to keep; envs are made on demand, each with fresh reward-term instances. Bars are candle
+    indices: ``splits["test"]`` is a ``range`` of rows of :attr:`market` (and of :meth:`candles`' source).
+    """
+
+    #: prices and features of every candle (warm-up rows included, never inside a split)
     market: MarketData
+    #: the manifest's ``env`` section: window, costs, episodes, actions, observation
     config: EnvConfig
+    #: the manifest's ``split`` section
     split_config: SplitConfig
+    #: part name (``train``, ``validation``, ``test``; empty parts omitted) -> its candle rows
     splits: dict[str, range]
+    #: ``(label, weight, factory)`` per reward term, in manifest order
     reward_terms: list[tuple[str, float, TermFactory]]
+    #: every candle the features were computed from
     candles_all: Candles
+    #: bars between split parts
     embargo: int
+    #: the manifest's seed
     seed: int = 0
+    #: ``first``: the first row after the indicators' warm-up
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
+        """The feature columns of an observation's ``market`` rows, in order."""
         return list(self.market.feature_names)
 
     @property
     def timeframe(self) -> str:
+        """The candles' timeframe (``1m``, ``1h``, ...)."""
         return self.market.timeframe
 
     @property
     def reward_names(self) -> list[str]:
+        """The reward terms' labels: the keys of ``info["reward_terms"]``."""
         return [name for name, _, _ in self.reward_terms]
 
-    def build_terms(self) -> list[tuple[str, float, Any]]:
-        """Fresh reward-term instances (terms may keep per-episode state, so each env gets its own)."""
-        return [(name, weight, make()) for name, weight, make in self.reward_terms]
-
     def split_range(self, split: str) -> range:
+        """The candle rows of part ``split``; the error names the parts that exist."""
         if split not in self.splits:
             raise TradecoreError(f"split {split!r} does not exist; choose one of {', '.join(self.splits)}")
         return self.splits[split]
@@ -80,13 +94,15 @@ class Experiment:
         record: bool = False,
         render_mode: str | None = None,
     ) -> TradingEnv:
+        """A gymnasium env over part ``split``; ``random_start``/``episode_steps`` override the manifest's,
+        ``record`` keeps the episode for :meth:`TradingEnv.episode_record`."""
         from tradecore.env.trading import TradingEnv
 
         kwargs = {} if episode_steps is _UNSET else {"episode_steps": episode_steps}
         return TradingEnv(
             self.market,
             self.config,
-            self.build_terms(),
+            self.reward_terms,
             split=self.split_range(split),
             split_name=split,
             random_start=random_start,
@@ -104,20 +120,20 @@ class Experiment:
         random_start: bool | None = None,
         episode_steps: int | None = _UNSET,
     ) -> BatchedTradingEnv:
+        """A gymnasium vector env of ``num_envs`` envs over part ``split``, stepped by one kernel call; sub-env
+        ``i`` is seeded ``seed + i`` and behaves exactly like :meth:`make_env`'s env reset with that seed."""
         from tradecore.env.vector import BatchedTradingEnv
 
         kwargs = {} if episode_steps is _UNSET else {"episode_steps": episode_steps}
         return BatchedTradingEnv(
             self.market,
             self.config,
-            self.build_terms(),
+            self.reward_terms,
             num_envs,
             split=self.split_range(split),
             split_name=split,
             random_start=random_start,
             seed=seed,
-            # scalar-only (third-party) terms get one instance per sub-env, called row by row
-            term_factories=[make for _, _, make in self.reward_terms],
             **kwargs,
         )
 
@@ -188,33 +204,19 @@ def experiment_from_arrays(
             f"indicators: {len(features)} feature rows for {n_rows} candles after warm-up "
             f"({first} rows); no rows left after warm-up"
         )
-    full = np.zeros((len(candles), np.shape(features)[1] if np.ndim(features) == 2 else 0), dtype=np.float32)
-    full[first:] = features
-    usable = n_rows
-    if usable < config.window + 1:
+    if n_rows < bars_needed(config.window):
         raise TradecoreError(
-            f"env.window: {config.window} bars need at least {config.window + 1} rows, but only "
-            f"{usable} are left after {first} warm-up rows; lower env.window or load more data"
+            f"env.window: {config.window} bars need at least {bars_needed(config.window)} rows, but only "
+            f"{n_rows} are left after {first} warm-up rows; lower env.window or load more data"
         )
-    market = MarketData.from_arrays(candles.slice(first, len(candles)), full[first:], feature_names)
-    # the market keeps candle coordinates: prepend the warm-up rows (never inside a split)
-    market = MarketData(
-        time=candles.time,
-        open=np.ascontiguousarray(candles.open, np.float64),
-        high=np.ascontiguousarray(candles.high, np.float64),
-        low=np.ascontiguousarray(candles.low, np.float64),
-        close=np.ascontiguousarray(candles.close, np.float64),
-        features=full,
-        feature_names=market.feature_names,
-        timeframe=candles.timeframe,
-    )
+    market = MarketData.from_arrays(candles, features, feature_names, first=first)
     embargo = split.embargo_bars if split.embargo_bars is not None else max(config.window, warmup)
     if embargo < config.window:
         raise TradecoreError(
             f"split.embargo_bars: {embargo} is below env.window ({config.window}); the gap between "
             "parts must be at least one observation window"
         )
-    splits = compute_splits(usable, split, window=config.window, embargo=embargo, first=first)
+    splits = compute_splits(n_rows, split, window=config.window, embargo=embargo, first=first)
     paths = reward_paths or [f"reward[{i}]" for i in range(len(reward_terms))]
     for (name, weight, make), path in zip(reward_terms, paths):
         _check_term(name, weight, make, path)
@@ -278,16 +280,12 @@ def _check_term(name: str, weight: float, make: TermFactory, path: str) -> None:
                 f"{path}: reward term {name!r} returned a non-finite value ({value!r}) for a "
                 "plausible step; check its params"
             )
-    if hasattr(term, "batch") and hasattr(term, "reset_batch"):
-        batch = BatchOutcome(len(probes))
-        for k, o in enumerate(probes):
-            for attr in batch.__slots__:
-                getattr(batch, attr)[k] = getattr(o, attr)
-        try:
-            term.reset_batch(len(probes))
-            values = np.asarray(term.batch(batch), dtype=np.float64)
-        except NotImplementedError:
-            return
+    if isinstance(term, BatchRewardTerm):
+        batch = BatchOutcome(
+            *(np.array([getattr(o, name) for o in probes]) for name in BatchOutcome.__dataclass_fields__)
+        )
+        term.reset_batch(len(probes))
+        values = np.asarray(term.batch(batch), dtype=np.float64)
         if values.shape != (len(probes),) or not np.isfinite(values).all():
             raise TradecoreError(
                 f"{path}: reward term {name!r} batch form returned non-finite values or a wrong shape; check its params"

@@ -1,307 +1,266 @@
-"""Numba kernels of the batched env: one loop over sub-envs doing exactly the single env's arithmetic.
+"""Numba kernels of the env engine: decode actions, execute a bar, reward and observe, for every env of a batch.
 
-Scalar code per sub-env, in the same operation order as :meth:`TradingEnv._advance`, so results match
-the single env bit for bit (no fastmath). State arrays are updated in place; per-step outputs are
-written into caller-owned arrays, so a batched step allocates only the observation it returns.
+One call steps every env (:func:`step_envs`); the single env is a batch of one. The arithmetic of a bar
+is :func:`tradecore.env.execution.execute_bar`; this module adds what an *episode* adds to it: the bar
+index, the step limit and the end of the split, termination, the outcome as fractions of equity, the
+built-in reward terms and the observation. The callers own every array, the observations included.
+Arrays (``n`` envs, ``k`` reward terms):
+
+- ``prices``: float64 ``(rows, 4)``: open, high, low, close of the split's bars
+- ``features``: float32 ``(rows * nf,)``: the split's feature rows, flattened
+- ``config``: float64 vector, the ``C_*`` slots (filled by :func:`tradecore.env.engine.pack_config`)
+- ``actions``: ``(heads, n)``: one row per enabled head (HEAD_ORDER) of discrete indices (int64), or per
+  continuous dimension of values (float64)
+- ``state``: float64 ``(n, STATE_SLOTS + 2 k)``: the account (:mod:`~tradecore.env.execution` slots), then the
+  episode's bar ``T`` and step count ``STEPS`` (exact integers), then two slots of state per reward term
+- ``out``: float64 ``(OUT_FIELDS + k, n)`` and ``flags``: bool ``(FLAG_FIELDS, n)``: the step's results, one row
+  per ``O_*`` / ``F_*`` field, then the weighted share of each reward term
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
-INF = np.inf
+from tradecore.env.execution import ACCOUNT_SLOTS, DRAWDOWN, EQUITY, QTY, account_features, execute_bar
+
 LOG_FLOOR = math.log(1e-12)
 
-# rows of the float64 state matrix, the int64 state matrix, the float64 outputs and the bool flags
-S_QTY, S_CASH, S_EQUITY, S_PEAK, S_DD, S_TARGET, S_ENTRY, S_BARS, S_STOP, S_TAKE, S_SD, S_TD = range(12)
-N_STATE = 12
-I_T, I_STEPS, I_SL, I_TP = range(4)
-N_ISTATE = 4
-(
-    O_RET,
-    O_LOG_RET,
-    O_FEE,
-    O_SLIP,
-    O_TURNOVER,
-    O_EXPOSURE,
-    O_DD_PREV,
-    O_DD,
-    O_EQUITY,
-    O_FEE_ABS,
-    O_SLIP_ABS,
-    O_POSITION,
-    O_PRICE,
-) = range(13)
-N_OUT = 13
-F_DONE, F_TERMINATED, F_TRUNCATED, F_OPENED, F_CLOSED, F_STOP, F_TAKE, F_TRADE = range(8)
-N_FLAGS = 8
+# state slots after the account's: the episode's current bar (split-relative) and steps taken
+T, STEPS = ACCOUNT_SLOTS, ACCOUNT_SLOTS + 1
+TERM_STATE = ACCOUNT_SLOTS + 2  # two slots per reward term from here
+# config slots: costs, episode bounds, action decoding; the head tables and the reward plan follow
+C_SLIPPAGE, C_FEE, C_EQUITY, C_MAX_DRAWDOWN, C_LIMIT, C_ROWS, C_WINDOW, C_FEATURES = range(8)
+C_CONTINUOUS, C_ALLOW_SHORT, C_LEVERAGE, C_TABLE_WIDTH, C_TERMS, C_FIRST_BAR = range(8, 14)
+C_HEAD_COLUMN = 14  # 4 slots: each head's row in ``actions`` (HEAD_ORDER), -1 when the head is off
+C_TABLE_LEN = 18  # 4 slots: each head's table length
+C_TABLES = 22  # 4 x table width: the head tables (index -> value), then 3 slots per term: kind, weight, eta
+# out rows: the reward-term outcome fields (tradecore.env.rewards.OUTCOME_FIELDS order, ``done`` is a flag),
+# then what the step's info reports; the terms' weighted shares follow
+O_RET, O_LOG_RET, O_FEE, O_SLIPPAGE, O_TURNOVER, O_EXPOSURE, O_DRAWDOWN, O_DRAWDOWN_PREV, O_EQUITY = range(9)
+O_REWARD, O_EQUITY_ABS, O_POSITION, O_PRICE, O_FEE_ABS, O_SLIPPAGE_ABS, O_BAR = range(9, 16)
+OUT_FIELDS = 16
+F_DONE, F_TERMINATED, F_TRUNCATED, F_TRADE, F_OPENED, F_CLOSED, F_STOP_HIT, F_TAKE_HIT = range(8)
+FLAG_FIELDS = 8
+
+# reward-term kinds computed here (chosen by tradecore.env.engine); OTHER: a term the caller computes
+R_OTHER, R_PNL_LOG, R_PNL_SIMPLE, R_FEE_SLIP, R_FEE, R_DD_INCREASE, R_DD_LEVEL, R_EXPOSURE = range(-1, 7)
+R_TURNOVER, R_DSR, R_TERMINAL_LOG, R_TERMINAL_SIMPLE = range(7, 11)
+#: ``bad_term`` when every term is finite but their sum is not
+SUM_OVERFLOW = 1 << 30
 
 
 @njit(cache=True)
-def step_batch(o_arr, h_arr, l_arr, c_arr, target_new, si, ti, sd_new, td_new, params, state, istate, out, flags):
-    """``params``: slippage, fee, initial equity, max drawdown, step limit, rows in the split.
-    ``state`` / ``istate`` / ``out`` / ``flags``: rows named by the ``S_*`` / ``I_*`` / ``O_*`` / ``F_*`` constants."""
-    s, f, e0, max_dd, limit, rows = params[0], params[1], params[2], params[3], params[4], params[5]
-    qty_a, cash_a, equity_a, peak_a = state[S_QTY], state[S_CASH], state[S_EQUITY], state[S_PEAK]
-    dd_a, target_a, entry_a, bars_a = state[S_DD], state[S_TARGET], state[S_ENTRY], state[S_BARS]
-    stop_a, take_a, sd_a, td_a = state[S_STOP], state[S_TAKE], state[S_SD], state[S_TD]
-    t, steps, sl_idx, tp_idx = istate[I_T], istate[I_STEPS], istate[I_SL], istate[I_TP]
-    ret, log_ret, fee_o, slip_o, turnover_o = out[O_RET], out[O_LOG_RET], out[O_FEE], out[O_SLIP], out[O_TURNOVER]
-    exposure_o, dd_prev_o, dd_o, eq_ratio = out[O_EXPOSURE], out[O_DD_PREV], out[O_DD], out[O_EQUITY]
-    fee_abs, slip_abs, position, price = out[O_FEE_ABS], out[O_SLIP_ABS], out[O_POSITION], out[O_PRICE]
-    done, terminated, truncated, opened_o = flags[F_DONE], flags[F_TERMINATED], flags[F_TRUNCATED], flags[F_OPENED]
-    closed_o, stop_o, take_o, trade_o = flags[F_CLOSED], flags[F_STOP], flags[F_TAKE], flags[F_TRADE]
-    for i in range(t.shape[0]):
-        k = t[i] + 1
-        o = o_arr[k]
-        qty = qty_a[i]
-        cash = cash_a[i]
-        e_prev = equity_a[i]
-        fee = 0.0
-        slip = 0.0
-        traded = 0.0
-        opened = False
-        closed = False
-        eq_open = cash + qty * o
-        tgt = target_new[i]
-        if tgt != target_a[i]:
-            target_a[i] = tgt
-            desired = tgt * eq_open / o if eq_open > 0.0 else 0.0
-            dq = desired - qty
-            if dq != 0.0:
-                px = o * (1.0 + s) if dq > 0.0 else o * (1.0 - s)
-                adq = dq if dq > 0.0 else -dq
-                traded = adq * o
-                slip = traded * s
-                fee = adq * px * f
-                cash -= dq * px + fee
-                if qty == 0.0:
-                    opened = True
-                    sl_idx[i] = si[i]
-                    tp_idx[i] = ti[i]
-                    sd_a[i] = sd_new[i]
-                    td_a[i] = td_new[i]
-                elif desired == 0.0 or (desired > 0.0) != (qty > 0.0):
-                    closed = True
-                    opened = desired != 0.0
-                if desired != 0.0:
-                    if opened:
-                        bars_a[i] = 0.0
-                    sd = sd_a[i]
-                    td = td_a[i]
-                    if desired > 0.0:
-                        stop_a[i] = px * (1.0 - sd) if sd else -INF
-                        take_a[i] = px * (1.0 + td) if td else INF
-                    else:
-                        stop_a[i] = px * (1.0 + sd) if sd else INF
-                        take_a[i] = px * (1.0 - td) if td else -INF
-                    entry_a[i] = px
-                qty = desired
-        if eq_open > 0.0:
-            exposure = (qty * o if qty >= 0.0 else -qty * o) / eq_open
-        else:
-            exposure = 0.0
-        stop_hit = False
-        take_hit = False
-        if qty != 0.0:
-            h = h_arr[k]
-            low = l_arr[k]
-            stop = stop_a[i]
-            take = take_a[i]
-            exit_px = 0.0
-            if qty > 0.0:
-                if low <= stop:
-                    stop_hit = True
-                    exit_px = stop if stop < o else o
-                elif h >= take:
-                    take_hit = True
-                    exit_px = take if take > o else o
+def step_envs(prices, features, config, actions, state, out, flags, obs):
+    """Step every env one bar and write the new observations into float32 ``obs`` ``(n, window * nf + 7)``
+    (a caller's fresh array: an array returned from numba costs more than one passed in). Returns
+    ``(ended, bad_head, bad_term)``: ``ended`` envs whose episode ended; ``bad_head`` >= 0 is the first head
+    (HEAD_ORDER) with an out-of-range index (nothing was stepped); ``bad_term`` >= 0 the first reward term
+    with a non-finite weighted value (or :data:`SUM_OVERFLOW`); both -1 when all is well."""
+    n = state.shape[0]
+    for i in range(n):  # every action is checked before any env steps
+        bad_head = _decode(config, actions, i)[0]
+        if bad_head >= 0:
+            return 0, bad_head, -1
+    bad_term = -1
+    ended = 0
+    for i in range(n):
+        row = state[i]
+        k = int(row[T]) + 1
+        _, target, stop_index, take_index, stop_dist, take_dist = _decode(config, actions, i)
+        costs = execute_bar(
+            row,
+            prices[k, 0],
+            prices[k, 1],
+            prices[k, 2],
+            prices[k, 3],
+            target,
+            stop_index,
+            take_index,
+            stop_dist,
+            take_dist,
+            config[C_SLIPPAGE],
+            config[C_FEE],
+        )
+        _record(config, row, k, prices[k, 3], costs, out, flags, i)
+        bad = _rewards(config, row, out, flags, i)
+        if bad >= 0 and bad_term < 0:
+            bad_term = bad
+        ended += flags[F_DONE, i]
+    for i in range(n):
+        _observe_row(prices, features, config, state[i], obs[i])
+    return ended, -1, bad_term
+
+
+@njit(cache=True, inline="always")
+def _decode(config, actions, i):
+    """Env ``i``'s action -> ``(bad_head, target exposure, stop bucket, take bucket, stop distance, take
+    distance)``; ``bad_head`` is -1 or the first head (HEAD_ORDER) whose index is out of range."""
+    width = int(config[C_TABLE_WIDTH])
+    if config[C_CONTINUOUS]:
+        a0 = min(1.0, max(-1.0, float(actions[0, i])))
+        lev = config[C_LEVERAGE]
+        target = a0 * lev if config[C_ALLOW_SHORT] else (a0 + 1.0) * 0.5 * lev
+        stop_dist = 0.0
+        take_dist = 0.0
+        col = 1
+        for h in range(2, 4):
+            first = C_TABLES + h * width
+            m = int(config[C_TABLE_LEN + h])
+            if m > 1:
+                u = min(1.0, max(-1.0, float(actions[col, i])))
+                col += 1
+                lo = config[first]
+                hi = config[first]
+                for q in range(1, m):
+                    lo = min(lo, config[first + q])
+                    hi = max(hi, config[first + q])
+                dist = lo + (u + 1.0) * 0.5 * (hi - lo)
             else:
-                if h >= stop:
-                    stop_hit = True
-                    exit_px = stop if stop > o else o
-                elif low <= take:
-                    take_hit = True
-                    exit_px = take if take < o else o
-            if stop_hit or take_hit:
-                aq = qty if qty > 0.0 else -qty
-                px = exit_px * (1.0 - s) if qty > 0.0 else exit_px * (1.0 + s)
-                notional = aq * exit_px
-                traded += notional
-                slip += notional * s
-                exit_fee = aq * px * f
-                fee += exit_fee
-                cash += qty * px - exit_fee
-                qty = 0.0
-                closed = True
-                target_a[i] = 0.0
-        c = c_arr[k]
-        equity = cash + qty * c
-        qty_a[i] = qty
-        cash_a[i] = cash
-        equity_a[i] = equity
-        bars_a[i] = bars_a[i] + 1.0 if qty != 0.0 else 0.0
-        if equity > peak_a[i]:
-            peak_a[i] = equity
-        dd = 1.0 - equity / peak_a[i]
-        t[i] = k
-        n_steps = steps[i] + 1
-        steps[i] = n_steps
-        term = equity <= 0.0 or dd >= max_dd
-        trunc = (not term) and (n_steps >= limit or k >= rows - 1)
-        ratio = equity / e_prev
-        ret[i] = ratio - 1.0
-        log_ret[i] = math.log(ratio) if ratio > 1e-12 else LOG_FLOOR
-        fee_o[i] = fee / e_prev
-        slip_o[i] = slip / e_prev
-        turnover_o[i] = traded / e_prev
-        exposure_o[i] = exposure
-        dd_prev_o[i] = dd_a[i]
-        dd_o[i] = dd
-        eq_ratio[i] = equity / e0
-        done[i] = term or trunc
-        dd_a[i] = dd
-        terminated[i] = term
-        truncated[i] = trunc
-        opened_o[i] = opened
-        closed_o[i] = closed
-        stop_o[i] = stop_hit
-        take_o[i] = take_hit
-        trade_o[i] = traded > 0.0
-        fee_abs[i] = fee
-        slip_abs[i] = slip
-        position[i] = qty * c / equity if equity > 0.0 else 0.0
-        price[i] = c
-
-
-@njit(cache=True)
-def account_batch(c_arr, rows, state, istate, e0, out):
-    """The 7 account fields of sub-envs ``rows``, as TradingEnv._observation computes them, into float32 ``out``."""
-    qty_a, equity_a, entry_a, dd_a = state[S_QTY], state[S_EQUITY], state[S_ENTRY], state[S_DD]
-    bars_a, stop_a, take_a, t = state[S_BARS], state[S_STOP], state[S_TAKE], istate[I_T]
-    for j in range(rows.shape[0]):
-        i = rows[j]
-        c = c_arr[t[i]]
-        qty = qty_a[i]
-        equity = equity_a[i]
-        if qty != 0.0:
-            pos = qty * c / equity if equity > 0.0 else 0.0
-            entry = entry_a[i]
-            upnl = c / entry - 1.0 if qty > 0.0 else 1.0 - c / entry
-            stop = stop_a[i]
-            take = take_a[i]
-            sdist = stop / c - 1.0 if -INF < stop < INF else 0.0
-            tdist = take / c - 1.0 if -INF < take < INF else 0.0
+                dist = config[first] if m else 0.0
+            if h == 2:
+                stop_dist = dist
+            else:
+                take_dist = dist
+        return -1, target, -1.0, -1.0, stop_dist, take_dist
+    value = 1.0
+    stop_index = 0.0
+    take_index = 0.0
+    stop_dist = 0.0
+    take_dist = 0.0
+    for h in range(4):
+        col = int(config[C_HEAD_COLUMN + h])
+        m = int(config[C_TABLE_LEN + h])
+        idx = 0
+        if col >= 0:
+            idx = int(actions[col, i])
+            if idx < -m or idx >= m:
+                return h, 0.0, 0.0, 0.0, 0.0, 0.0
+            if idx < 0:  # numpy's (and Python's) indexing rule
+                idx += m
+        v = config[C_TABLES + h * width + idx] if m else 0.0
+        if h < 2:
+            value = v if h == 0 else value * v
+        elif h == 2:
+            stop_index = float(idx)
+            stop_dist = v
         else:
-            pos = 0.0
-            upnl = 0.0
-            sdist = 0.0
-            tdist = 0.0
-        ratio = equity / e0
-        out[j, 0] = pos
-        out[j, 1] = upnl
-        out[j, 2] = math.log(ratio) if ratio > 1e-12 else LOG_FLOOR
-        out[j, 3] = dd_a[i]
-        out[j, 4] = math.log1p(bars_a[i])
-        out[j, 5] = sdist
-        out[j, 6] = tdist
+            take_index = float(idx)
+            take_dist = v
+    return -1, value, stop_index, take_index, stop_dist, take_dist
 
 
-@njit(cache=True)
-def decode_discrete(d_idx, s_idx, sl_idx, tp_idx, dir_tab, size_tab, sl_tab, tp_tab, target, sd, td):
-    """Head indices -> target exposure and stop/take distances (numpy's indexing rules: negative indices wrap).
-    Returns -1, or the number (0..3) of the first head with an out-of-range index."""
-    tabs = (dir_tab, size_tab, sl_tab, tp_tab)
-    for i in range(target.shape[0]):
-        idx = (d_idx[i], s_idx[i], sl_idx[i], tp_idx[i])
-        for h in range(4):
-            m = tabs[h].shape[0]
-            if idx[h] < -m or idx[h] >= m:
-                return h
-        d = d_idx[i] + dir_tab.shape[0] if d_idx[i] < 0 else d_idx[i]
-        s = s_idx[i] + size_tab.shape[0] if s_idx[i] < 0 else s_idx[i]
-        a = sl_idx[i] + sl_tab.shape[0] if sl_idx[i] < 0 else sl_idx[i]
-        b = tp_idx[i] + tp_tab.shape[0] if tp_idx[i] < 0 else tp_idx[i]
-        target[i] = dir_tab[d] * size_tab[s]
-        sd[i] = sl_tab[a]
-        td[i] = tp_tab[b]
-    return -1
+@njit(cache=True, inline="always")
+def _record(config, row, k, close, costs, out, flags, i):
+    """Advance env ``i``'s episode to bar ``k`` and write the step's outcome and info into ``out``/``flags``."""
+    equity_before, fee, slip, traded, exposure, drawdown_before, opened, closed, stop_hit, take_hit = costs
+    row[T] = k
+    steps = row[STEPS] + 1.0
+    row[STEPS] = steps
+    equity = row[EQUITY]
+    dd = row[DRAWDOWN]
+    terminated = equity <= 0.0 or dd >= config[C_MAX_DRAWDOWN]
+    truncated = (not terminated) and (steps >= config[C_LIMIT] or k >= config[C_ROWS] - 1.0)
+    ratio = equity / equity_before
+    out[O_RET, i] = ratio - 1.0
+    out[O_LOG_RET, i] = math.log(ratio) if ratio > 1e-12 else LOG_FLOOR
+    out[O_FEE, i] = fee / equity_before
+    out[O_SLIPPAGE, i] = slip / equity_before
+    out[O_TURNOVER, i] = traded / equity_before
+    out[O_EXPOSURE, i] = exposure
+    out[O_DRAWDOWN, i] = dd
+    out[O_DRAWDOWN_PREV, i] = drawdown_before
+    out[O_EQUITY, i] = equity / config[C_EQUITY]
+    out[O_EQUITY_ABS, i] = equity
+    out[O_POSITION, i] = row[QTY] * close / equity if equity > 0.0 else 0.0
+    out[O_PRICE, i] = close
+    out[O_FEE_ABS, i] = fee
+    out[O_SLIPPAGE_ABS, i] = slip
+    out[O_BAR, i] = config[C_FIRST_BAR] + k
+    flags[F_DONE, i] = terminated or truncated
+    flags[F_TERMINATED, i] = terminated
+    flags[F_TRUNCATED, i] = truncated
+    flags[F_TRADE, i] = traded > 0.0
+    flags[F_OPENED, i] = opened
+    flags[F_CLOSED, i] = closed
+    flags[F_STOP_HIT, i] = stop_hit
+    flags[F_TAKE_HIT, i] = take_hit
 
 
-# built-in reward terms the fused kernel computes (codes chosen by tradecore.env.vector)
-R_PNL_LOG, R_PNL_SIMPLE, R_FEE_SLIP, R_FEE, R_DD_INCREASE, R_DD_LEVEL, R_EXPOSURE, R_TURNOVER = range(8)
-R_DSR, R_TERMINAL_LOG, R_TERMINAL_SIMPLE = range(8, 11)
-
-
-@njit(cache=True)
-def rewards_batch(kinds, weights, etas, term_state, out, flags, shares, reward):
-    """The built-in reward terms of every sub-env with the scalar formulas of :mod:`tradecore.env.rewards`
-    (the single env's arithmetic), weighted into ``shares`` (terms x envs) and summed in term order into
-    ``reward``. ``term_state[k, 0 / 1]``: the differential Sharpe moments of term ``k``.
-    Returns -1, or the index of the first term with a non-finite weighted value."""
-    ret, log_ret, fee, slip = out[O_RET], out[O_LOG_RET], out[O_FEE], out[O_SLIP]
-    turnover, exposure, dd_prev, dd, eq = out[O_TURNOVER], out[O_EXPOSURE], out[O_DD_PREV], out[O_DD], out[O_EQUITY]
-    done = flags[F_DONE]
+@njit(cache=True, inline="always")
+def _rewards(config, row, out, flags, i):
+    """The built-in terms' weighted shares of env ``i`` (the formulas of :mod:`tradecore.env.rewards`, in the
+    same operation order) into ``out``, summed in term order into ``out[O_REWARD]``; other terms get 0 and
+    are added by the caller. Returns -1, the first term with a non-finite share, or SUM_OVERFLOW."""
+    plan = C_TABLES + 4 * int(config[C_TABLE_WIDTH])
     bad = -1
-    for i in range(reward.shape[0]):
-        r = 0.0
-        for k in range(kinds.shape[0]):
-            kind = kinds[k]
-            if kind == R_PNL_LOG:
-                v = log_ret[i]
-            elif kind == R_PNL_SIMPLE:
-                v = ret[i]
-            elif kind == R_FEE_SLIP:
-                v = -(fee[i] + slip[i])
-            elif kind == R_FEE:
-                v = -fee[i]
-            elif kind == R_DD_INCREASE:
-                rise = dd[i] - dd_prev[i]
-                v = -rise if rise > 0.0 else 0.0
-            elif kind == R_DD_LEVEL:
-                v = -dd[i]
-            elif kind == R_EXPOSURE:
-                v = -exposure[i]
-            elif kind == R_TURNOVER:
-                v = -turnover[i]
-            elif kind == R_DSR:
-                x, a, b = ret[i], term_state[k, 0, i], term_state[k, 1, i]
-                da = x - a
-                db = x * x - b
-                var = b - a * a
-                v = (b * da - 0.5 * a * db) / (var * math.sqrt(var)) if var > 1e-18 else 0.0
-                term_state[k, 0, i] = a + etas[k] * da
-                term_state[k, 1, i] = b + etas[k] * db
-            elif kind == R_TERMINAL_LOG:
-                e = eq[i]
-                v = math.log(e if e > 1e-12 else 1e-12) if done[i] else 0.0
-            else:
-                v = eq[i] - 1.0 if done[i] else 0.0
-            v = weights[k] * v
-            shares[k, i] = v
-            r += v
-            if bad < 0 and v - v != 0.0:
-                bad = k
-        if bad < 0 and r - r != 0.0:
-            bad = kinds.shape[0]  # finite terms whose sum overflows
-        reward[i] = r
+    r = 0.0
+    for term in range(int(config[C_TERMS])):
+        kind = int(config[plan + 3 * term])
+        if kind == R_PNL_LOG:
+            v = out[O_LOG_RET, i]
+        elif kind == R_PNL_SIMPLE:
+            v = out[O_RET, i]
+        elif kind == R_FEE_SLIP:
+            v = -(out[O_FEE, i] + out[O_SLIPPAGE, i])
+        elif kind == R_FEE:
+            v = -out[O_FEE, i]
+        elif kind == R_DD_INCREASE:
+            rise = out[O_DRAWDOWN, i] - out[O_DRAWDOWN_PREV, i]
+            v = -rise if rise > 0.0 else 0.0
+        elif kind == R_DD_LEVEL:
+            v = -out[O_DRAWDOWN, i]
+        elif kind == R_EXPOSURE:
+            v = -out[O_EXPOSURE, i]
+        elif kind == R_TURNOVER:
+            v = -out[O_TURNOVER, i]
+        elif kind == R_DSR:
+            s = TERM_STATE + 2 * term
+            x, a, b = out[O_RET, i], row[s], row[s + 1]
+            da = x - a
+            db = x * x - b
+            var = b - a * a
+            v = (b * da - 0.5 * a * db) / (var * math.sqrt(var)) if var > 1e-18 else 0.0
+            eta = config[plan + 3 * term + 2]
+            row[s] = a + eta * da
+            row[s + 1] = b + eta * db
+        elif kind == R_TERMINAL_LOG:
+            e = out[O_EQUITY, i]
+            v = math.log(e if e > 1e-12 else 1e-12) if flags[F_DONE, i] else 0.0
+        elif kind == R_TERMINAL_SIMPLE:
+            v = out[O_EQUITY, i] - 1.0 if flags[F_DONE, i] else 0.0
+        else:  # R_OTHER: the caller's
+            out[OUT_FIELDS + term, i] = 0.0
+            continue
+        v = config[plan + 3 * term + 1] * v
+        out[OUT_FIELDS + term, i] = v
+        r += v
+        if bad < 0 and v - v != 0.0:
+            bad = term
+    if bad < 0 and r - r != 0.0:
+        bad = SUM_OVERFLOW
+    out[O_REWARD, i] = r
     return bad
 
 
 @njit(cache=True)
-def observe_batch(feats_flat, nf, window, c_arr, rows, state, istate, e0, market, account):
-    """Observations of sub-envs ``rows``: the feature window (flattened, into ``market[j]``) and the account
-    fields (into ``account[j]``), as TradingEnv builds them."""
-    t_a = istate[I_T]
-    width = window * nf
+def observe(prices, features, config, state, rows, obs):
+    """Observations of envs ``rows`` at their current bar into float32 ``obs`` ``(len(rows), window * nf + 7)``:
+    the feature window (oldest row first, flattened) then the account features."""
     for j in range(rows.shape[0]):
-        first = (t_a[rows[j]] + 1 - window) * nf
-        # an explicit loop over two 1-d slices vectorises; a slice assignment checks for overlap and copies twice
-        src = feats_flat[first : first + width]
-        dst = market[j]
-        for q in range(width):
-            dst[q] = src[q]
-    account_batch(c_arr, rows, state, istate, e0, account)
+        _observe_row(prices, features, config, state[rows[j]], obs[j])
+
+
+@njit(cache=True, inline="always")
+def _observe_row(prices, features, config, row, dst):
+    window = int(config[C_WINDOW])
+    nf = int(config[C_FEATURES])
+    width = window * nf
+    t = int(row[T])
+    first = (t + 1 - window) * nf
+    # an explicit loop over two 1-d slices vectorises; a slice assignment checks for overlap and copies twice
+    src = features[first : first + width]
+    for q in range(width):
+        dst[q] = src[q]
+    account_features(row, prices[t, 3], config[C_EQUITY], dst[width:])

@@ -13,6 +13,7 @@ plain split, with train getting what the embargo gaps leave.
 from __future__ import annotations
 
 from tradecore.config.env import SplitConfig
+from tradecore.env.episodes import bars_needed
 from tradecore.errors import TradecoreError
 
 PARTS = ("train", "validation", "test")
@@ -37,7 +38,7 @@ def compute_splits(
         "validation": (val_start, val_stop),
         "test": (test_start, end),
     }
-    need = window + 1
+    need = bars_needed(window)
     out: dict[str, range] = {}
     for part in PARTS:
         start, stop = bounds[part]

@@ -38,10 +38,6 @@ class FeatureSet:
     def __len__(self) -> int:
         return self.values.shape[0]
 
-    @property
-    def n_features(self) -> int:
-        return self.values.shape[1]
-
     def column(self, name: str) -> np.ndarray:
         """One feature as a (strided) view."""
         try:
@@ -63,6 +59,40 @@ def build_features(
     Raises :class:`TradecoreError` naming the indicator and column for bad outputs (wrong columns or
     length, NaN or inf after the warm-up) and when no rows are left after the warm-up.
     """
+    _check_request(indicators, normalize, normalize_window)
+    n = len(candles)
+    plan, start = _plan(indicators, n, normalize, normalize_window)
+    names = [name for p in plan for name in feature_names(p.label, p.columns)]
+    values = np.empty((n - start, len(names)), dtype=np.float32)
+    # columns are normalised into a contiguous block, then copied into the row-major matrix in row
+    # chunks: writing each column straight into the matrix would stream the whole matrix once per column
+    block = _ColumnBlock(values)
+    for p in plan:
+        outputs = p.indicator.compute(candles)
+        _check_outputs(p.label, p.columns, outputs)
+        for column, name in zip(p.columns, feature_names(p.label, p.columns)):
+            data = np.ascontiguousarray(outputs[column], dtype=np.float64)
+            if data.shape != (n,):
+                raise TradecoreError(
+                    f"indicator {p.label!r}: column {column!r} has shape {data.shape}, "
+                    f"expected ({n},) (one value per candle)"
+                )
+            _check_finite(name, data, p.warmup, candles)
+            _fill_column(block.next_column(), name, data, p, start, normalize, normalize_window)
+        del outputs  # keep one indicator's float64 outputs alive at a time
+    block.flush()
+    return FeatureSet(
+        values=values,
+        names=names,
+        start=start,
+        warmup_by_indicator={p.label: p.warmup for p in plan},
+        normalize=normalize,
+        normalize_window=normalize_window,
+        normalized={name: p.normalize for p in plan for name in feature_names(p.label, p.columns)},
+    )
+
+
+def _check_request(indicators: Sequence[tuple[str, Indicator]], normalize: str, normalize_window: int) -> None:
     if normalize not in NORMALIZE_MODES:
         raise TradecoreError(f"normalize must be one of {', '.join(NORMALIZE_MODES)}, got {normalize!r}")
     if normalize != "none" and (not isinstance(normalize_window, int) or normalize_window < 2):
@@ -71,10 +101,15 @@ def build_features(
     if len(set(labels)) != len(labels):
         dupes = sorted({label for label in labels if labels.count(label) > 1})
         raise TradecoreError(f"indicator labels must be unique; repeated: {', '.join(dupes)}")
-    n = len(candles)
+
+
+def _plan(
+    indicators: Sequence[tuple[str, Indicator]], n: int, normalize: str, normalize_window: int
+) -> tuple[list[_Planned], int]:
+    """Each indicator's warm-up and columns, and the first row every feature has, known before computing
+    anything, so a hopeless request fails fast."""
     do_normalize = normalize != "none"
     extra = normalize_window - 1 if do_normalize else 0
-    # plan first (warm-ups and columns are known before computing), so a hopeless request fails fast
     plan: list[_Planned] = []
     for label, indicator in indicators:
         warmup = _warmup(label, indicator)
@@ -95,49 +130,27 @@ def build_features(
             + (f" + {extra} for normalize_window={normalize_window}" if worst.normalize and extra else "")
             + f" but the candles have only {n}; load more data, shorten periods or lower env.normalize_window"
         )
+    return plan, start
 
-    names = [name for p in plan for name in feature_names(p.label, p.columns)]
-    values = np.empty((n - start, len(names)), dtype=np.float32)
-    # columns are normalised into a contiguous block, then copied into the row-major matrix in row
-    # chunks: writing each column straight into the matrix would stream the whole matrix once per column
-    block = _ColumnBlock(values)
-    for p in plan:
-        outputs = p.indicator.compute(candles)
-        _check_outputs(p.label, p.columns, outputs)
-        for column, name in zip(p.columns, feature_names(p.label, p.columns)):
-            data = np.ascontiguousarray(outputs[column], dtype=np.float64)
-            if data.shape != (n,):
-                raise TradecoreError(
-                    f"indicator {p.label!r}: column {column!r} has shape {data.shape}, "
-                    f"expected ({n},) (one value per candle)"
-                )
-            _check_finite(name, data, p.warmup, candles)
-            target = block.next_column()
-            if p.normalize:
-                from tradecore.features import normalize as kernels
 
-                if normalize == "rolling":
-                    kernels.rolling_zscore(data, p.warmup, normalize_window, start, target)
-                else:
-                    kernels.expanding_zscore(data, p.warmup, normalize_window, start, target)
-            else:
-                target[:] = data[start:]
-                if not np.isfinite(target).all():
-                    raise TradecoreError(
-                        f"feature {name!r} overflows float32 (|value| > 3.4e38); "
-                        "normalise it (env.normalize) or rescale the indicator"
-                    )
-        del outputs  # keep one indicator's float64 outputs alive at a time
-    block.flush()
-    return FeatureSet(
-        values=values,
-        names=names,
-        start=start,
-        warmup_by_indicator={p.label: p.warmup for p in plan},
-        normalize=normalize,
-        normalize_window=normalize_window,
-        normalized={name: p.normalize for p in plan for name in feature_names(p.label, p.columns)},
-    )
+def _fill_column(
+    target: np.ndarray, name: str, data: np.ndarray, p: _Planned, start: int, normalize: str, window: int
+) -> None:
+    """Rows ``start:`` of one feature column into ``target``, normalised when its indicator asks for it."""
+    if p.normalize:
+        from tradecore.features import normalize as kernels
+
+        if normalize == "rolling":
+            kernels.rolling_zscore(data, p.warmup, window, start, target)
+        else:
+            kernels.expanding_zscore(data, p.warmup, window, start, target)
+        return
+    target[:] = data[start:]
+    if not np.isfinite(target).all():
+        raise TradecoreError(
+            f"feature {name!r} overflows float32 (|value| > 3.4e38); "
+            "normalise it (env.normalize) or rescale the indicator"
+        )
 
 
 @dataclass

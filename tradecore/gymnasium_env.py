@@ -1,4 +1,9 @@
-"""The ``gymnasium.make`` entry point: a manifest (path or dict) in, a TradingEnv out."""
+"""The ``gymnasium.make("tradecore/Trading-v0", manifest=..., split=...)`` entry point: a manifest in, a TradingEnv out.
+
+It resolves the manifest with a :class:`~tradecore.runtime.Runtime` and loads its candles, so it lives
+beside the runtime, not in :mod:`tradecore.env` (a stage that never imports the runtime);
+:func:`tradecore.env.register_envs` names it by its import path.
+"""
 
 from __future__ import annotations
 
