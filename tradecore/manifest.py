@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tradecore import strict_json
 from tradecore.config.env import EnvConfig, SplitConfig
@@ -66,6 +66,19 @@ class Manifest(BaseModel):
     trainer: ComponentRef | None = None
     backend: ComponentRef = Field(default_factory=lambda: ComponentRef(type="local"))
     sweep: SweepConfig | None = Field(None, description="Run many variants of this manifest (grid or random search)")
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> Manifest:
+        """Rules that join two sections; the run would refuse them after loading the data."""
+        split, window = self.split, self.env.window
+        if split.embargo_bars is not None and split.embargo_bars < window:
+            raise ValueError(
+                f"split.embargo_bars: {split.embargo_bars} is below env.window ({window}); the gap between "
+                "parts must be at least one observation window (or leave it out for the default)"
+            )
+        if not self.reward:
+            raise ValueError('reward: no reward terms; add at least {"type": "pnl"}')
+        return self
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,8 @@ def issues_from_validation(exc: ValidationError, prefix: str, model: type[BaseMo
             continue
         expected = err["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
         hint = _type_hint(kind, value)
+        if kind == "value_error" and isinstance(value, dict):
+            value = None  # a rule across an object's fields: its message names them; the object is noise
         out.append(
             ManifestIssue(
                 path,
