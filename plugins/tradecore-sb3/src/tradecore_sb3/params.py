@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: bounds past which a run is certain to fail, hang or exhaust memory, caught at validation
 MAX_STEPS = 10**12
+#: steps held by one on-policy rollout (n_steps * n_envs): beyond this the buffer outgrows a machine's memory
+ROLLOUT_CAP = 2**22
 LayerSize = Annotated[int, Field(ge=1, le=65_536)]
 Layers = Annotated[list[LayerSize], Field(min_length=1, max_length=64)]
 
@@ -94,8 +96,8 @@ class SB3Params(BaseModel):
     learning_rate: Annotated[float, Field(gt=0, le=10)] | LinearSchedule | None = Field(
         None, description='Learning rate, or {"schedule": "linear", "initial": 3e-4, "final": 0}'
     )
-    n_steps: int | None = Field(None, ge=1, le=2**24, description="Rollout steps per env per update (on-policy)")
-    batch_size: int | None = Field(None, ge=1, le=2**24, description="Minibatch size")
+    n_steps: int | None = Field(None, ge=1, le=2**20, description="Rollout steps per env per update (on-policy)")
+    batch_size: int | None = Field(None, ge=1, le=2**22, description="Minibatch size")
     n_epochs: int | None = Field(None, ge=1, le=10_000, description="Passes over each rollout (PPO)")
     gamma: float | None = Field(None, gt=0, le=1, description="Discount factor")
     gae_lambda: float | None = Field(None, ge=0, le=1, description="GAE lambda (on-policy)")
@@ -108,7 +110,7 @@ class SB3Params(BaseModel):
     vf_coef: float | None = Field(None, ge=0, description="Value-function loss coefficient")
     max_grad_norm: float | None = Field(None, gt=0, description="Gradient clipping norm")
     target_kl: float | None = Field(None, gt=0, description="Stop an update early above this KL (PPO)")
-    buffer_size: int | None = Field(None, ge=1, le=10**8, description="Replay buffer size (off-policy)")
+    buffer_size: int | None = Field(None, ge=1, le=10**7, description="Replay buffer size (off-policy)")
     learning_starts: int | None = Field(
         None, ge=0, le=MAX_STEPS, description="Steps before learning starts (off-policy)"
     )
@@ -166,6 +168,11 @@ class SB3Params(BaseModel):
             raise ValueError("DQN has one Q-network: give net_arch as a list, e.g. [64, 64]")
         if self.early_stopping_patience is not None and self.eval_freq == 0:
             raise ValueError("early_stopping_patience needs eval_freq > 0")
+        if self.n_steps is not None and self.n_steps * self.n_envs > ROLLOUT_CAP:
+            raise ValueError(
+                f"n_steps * n_envs = {self.n_steps * self.n_envs:,} steps per rollout is more than {ROLLOUT_CAP:,}: "
+                "the rollout buffer would not fit in memory; lower n_steps or n_envs"
+            )
         if self.gradient_steps == 0:
             raise ValueError("gradient_steps must be -1 (as many as env steps) or at least 1")
         if self.algo in ("PPO", "MaskablePPO", "RecurrentPPO") and self.normalize_advantage is not False:
