@@ -137,3 +137,32 @@ def test_time_limit_truncation_bootstraps_from_the_final_observation(tiny_manife
         bootstrap = r.rewards[-1] - torch.from_numpy(raw[-1])
     assert (bootstrap != 0).all()  # gamma * V(final obs) added to every truncated env's last reward
     torch.testing.assert_close(r.rewards[:-1], torch.from_numpy(np.stack(raw[:-1])))
+
+
+def test_the_sigmoid_tanh_matches_torch_tanh_in_value_and_gradient():
+    from tradecore_ppo.ppo import Tanh
+
+    x = torch.linspace(-12, 12, 2001, dtype=torch.float64, requires_grad=True)
+    y = Tanh()(x)
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    reference = torch.tanh(x.detach())
+    torch.testing.assert_close(y.detach(), reference, atol=1e-12, rtol=0)
+    torch.testing.assert_close(grad, 1 - reference**2, atol=1e-12, rtol=0)
+    with torch.no_grad():  # acting takes the path without the autograd Function
+        torch.testing.assert_close(Tanh()(x), reference, atol=1e-12, rtol=0)
+
+
+def test_the_narrow_log_softmax_matches_torch_with_masked_choices():
+    from tradecore_ppo.ppo import MASKED_LOGIT, log_softmax_narrow
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(64, 4, 3, generator=g, dtype=torch.float64) * 30
+    logits[:, 1:, 2] = MASKED_LOGIT  # padding of the two-choice heads
+    logits[::2, 0, 1] = MASKED_LOGIT  # a masked choice
+    logits.requires_grad_(True)
+    ours, theirs = log_softmax_narrow(logits), logits.log_softmax(-1)
+    torch.testing.assert_close(ours, theirs)
+    weights = torch.randn(64, 4, 3, generator=g, dtype=torch.float64)
+    (ours_grad,) = torch.autograd.grad((ours * weights).sum(), logits)
+    (theirs_grad,) = torch.autograd.grad((theirs * weights).sum(), logits)
+    torch.testing.assert_close(ours_grad, theirs_grad)

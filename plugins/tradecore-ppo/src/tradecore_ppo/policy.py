@@ -79,7 +79,7 @@ class FastPolicy:
     def reset(self, num_envs: int) -> None:
         """Nothing to forget: the policy has no recurrent state."""
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def act(self, obs: Any, *, masks: np.ndarray | None = None, bars: np.ndarray | None = None) -> np.ndarray:
         n = len(obs[self.obs_layout.keys[0]]) if self.obs_layout.keys else len(obs)
         x = torch.empty((n, self.obs_layout.size), dtype=torch.float32, device=self.device)
