@@ -69,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     "summary_dict": "tradecore.compute.summary",
     "write_summary": "tradecore.compute.summary",
     "render_table": "tradecore.tables",
+    # trainers
+    "resolve_torch_device": "tradecore.devices",
     # embedding
     "Runtime": "tradecore.runtime",
     "load_manifest": "tradecore.manifest",
@@ -110,6 +112,7 @@ if TYPE_CHECKING:
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
     from tradecore.data.trades import candles_from_arrays as candles_from_trades
+    from tradecore.devices import resolve_torch_device
     from tradecore.env.experiment import Experiment, build_experiment
     from tradecore.errors import ManifestError, TradecoreError
     from tradecore.features.labels import labelled_indicators

@@ -50,7 +50,8 @@ def test_cuda_without_a_gpu_is_a_one_line_error():
     import logging
 
     import torch
-    from tradecore_ppo.trainer import resolve_device
+
+    from tradecore.api import resolve_torch_device as resolve_device
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")

@@ -12,7 +12,6 @@ Run-folder outputs (the ``sb3`` trainer's layout): ``model/model.pt`` (final), `
 from __future__ import annotations
 
 import csv
-import logging
 import math
 import os
 import signal
@@ -24,30 +23,22 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tradecore.api import RunContext, TradecoreError, Trainer, TrainResult, read_json, rollout, write_json
+from tradecore.api import (
+    RunContext,
+    TradecoreError,
+    Trainer,
+    TrainResult,
+    read_json,
+    resolve_torch_device,
+    rollout,
+    write_json,
+)
 from tradecore_ppo.params import PPOParams
 
 MODEL_DIR = "model"
 CHECKPOINTS_DIR = "checkpoints"
 LATEST_CHECKPOINT = "latest.json"
 CURVE_FILE = "training.csv"
-
-
-def resolve_device(requested: str, log: logging.Logger) -> str:
-    """``cuda`` without a GPU is an error; ``auto`` falls back to the CPU with a warning."""
-    import torch
-
-    available = torch.cuda.is_available()
-    if requested == "cuda" and not available:
-        raise TradecoreError(
-            f"trainer.params.device: 'cuda' asked for, but torch {torch.__version__} sees no CUDA GPU on this "
-            'machine; use "cpu", or "auto" to fall back to the CPU'
-        )
-    if requested == "auto":
-        if not available:
-            log.warning("trainer.params.device 'auto': no CUDA GPU found, training on the CPU")
-        return "cuda" if available else "cpu"
-    return requested
 
 
 def setup_torch(threads: int, device: str) -> None:
@@ -189,7 +180,7 @@ class FastPPOTrainer(Trainer):
             raise TradecoreError("the ppo-fast trainer needs a run folder (RunContext.run_dir)")
         run_dir = Path(ctx.run_dir)
         seed = p.seed if p.seed is not None else ctx.seed
-        device = resolve_device(p.device, ctx.log)
+        device = resolve_torch_device(p.device, ctx.log)
         setup_torch(p.torch_threads, device)
         checkpoint = latest_checkpoint(run_dir) if resume else None
         if resume and checkpoint is None:

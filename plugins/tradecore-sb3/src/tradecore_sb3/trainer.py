@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
-from tradecore.api import RunContext, TradecoreError, Trainer, TrainResult
+from tradecore.api import RunContext, TradecoreError, Trainer, TrainResult, resolve_torch_device
 from tradecore_sb3.params import CONTINUOUS_ONLY, LinearSchedule, NetArch, SB3Params
 from tradecore_sb3.policy import ActionCodec, SB3Policy, algo_class, load_policy
 
@@ -39,23 +39,6 @@ def schedule(value: float | LinearSchedule | None) -> Any:
     if isinstance(value, LinearSchedule):
         return Linear(value.initial, value.final)
     return value
-
-
-def resolve_device(requested: str, log: logging.Logger) -> str:
-    """``cuda`` without a GPU is an error; ``auto`` falls back to CPU with a warning."""
-    import torch
-
-    available = torch.cuda.is_available()
-    if requested == "cuda" and not available:
-        raise TradecoreError(
-            f"trainer.params.device: 'cuda' asked for, but torch {torch.__version__} sees no CUDA GPU on this "
-            'machine; use "cpu", or "auto" to fall back to the CPU'
-        )
-    if requested == "auto":
-        if not available:
-            log.warning("trainer.params.device 'auto': no CUDA GPU found, training on the CPU")
-        return "cuda" if available else "cpu"
-    return requested
 
 
 def setup_torch(threads: int, seed: int) -> None:
@@ -113,7 +96,7 @@ class SB3Trainer(Trainer):
         run_dir = Path(ctx.run_dir)
         seed = p.seed if p.seed is not None else ctx.seed
         setup_torch(p.torch_threads, seed)
-        device = resolve_device(p.device, ctx.log)
+        device = resolve_torch_device(p.device, ctx.log)
         codec = self.codec_for(experiment)
         checkpoint = self._checkpoint_to_resume(run_dir) if resume else None
         venv = self.make_train_env(experiment, codec, seed)
