@@ -44,6 +44,8 @@ def test_dump_advice_resamples_spans_quarters_and_recent_holes_take_rest() -> No
     recent = KRAKEN_FACTS.fill_options("ETH/USD", "1m", NOW - 300 * MIN, NOW - 290 * MIN, now_ms=NOW)
     assert recent["rest"]["ok"] is True and recent["recommended"] == "rest"
     assert KrakenSource.exchange_facts("kraken") is KRAKEN_FACTS
+    # dumps and REST windows (bars with no trade dropped) are complete history, as trades rebuilt are
+    assert set(KRAKEN_FACTS.complete_origins) == {"dump", "rest", "trades-rebuild"}
 
 
 def test_gaps_command_advises_the_kraken_dump(tmp_path) -> None:
@@ -62,7 +64,10 @@ def test_gaps_command_advises_the_kraken_dump(tmp_path) -> None:
             "trades": rng.integers(1, 50, 2000),
         }
     ).filter(pl.Series(keep))
-    Lake(tmp_path).write("kraken", "BTC/USD", "1m", frame, "dump")
+    # two quarterly files imported apart: the hole between them is no file's, so it is missing data
+    lake = Lake(tmp_path)
+    lake.write("kraken", "BTC/USD", "1m", frame.filter(pl.col("time") < T0 + 500 * MIN), "dump")
+    lake.write("kraken", "BTC/USD", "1m", frame.filter(pl.col("time") >= T0 + 530 * MIN), "dump")
     args = ("data", "gaps", "-e", "kraken", "-p", "BTC/USD", "-t", "1m", "--lake", str(tmp_path))
     result = run_cli(*args, "--json")
     assert result.exit_code == 0, result.output

@@ -32,6 +32,18 @@ def kraken() -> None:
 @click.option("--dry-run", is_flag=True, help="Read and check the files, write nothing.")
 @click.option("--force", is_flag=True, help="Import even content that was imported before.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+@click.option(
+    "--max-member-size",
+    metavar="SIZE",
+    default=None,
+    help="Largest file (uncompressed) to import, e.g. 8GiB (default; env TRADECORE_KRAKEN_MAX_MEMBER_SIZE).",
+)
+@click.option(
+    "--max-ratio",
+    type=click.FloatRange(min=1, min_open=True),
+    default=None,
+    help="Highest ZIP compression ratio accepted, against ZIP bombs (default 200; env TRADECORE_KRAKEN_MAX_RATIO).",
+)
 def import_dump(
     paths: tuple[str, ...],
     lake_root: str | None,
@@ -40,6 +52,8 @@ def import_dump(
     dry_run: bool,
     force: bool,
     as_json: bool,
+    max_member_size: str | None,
+    max_ratio: float | None,
 ) -> None:
     """Import Kraken OHLCVT dumps: <ALTNAME>_<minutes>.csv files, folders or ZIPs (nested members found).
 
@@ -49,7 +63,10 @@ def import_dump(
 
     from tradecore.api import Lake, render_table, resolve_lake_root
     from tradecore_kraken.dumps import DumpLedger, find_members, import_member
+    from tradecore_kraken.limits import ImportLimits
     from tradecore_kraken.pairs import altname_to_symbol
+
+    limits = ImportLimits.from_env(max_member_size, max_ratio)
 
     pairs = tuple(p.strip() for item in pairs for p in item.split(",") if p.strip())
     timeframes = tuple(t.strip() for item in timeframes for t in item.split(",") if t.strip())
@@ -70,7 +87,7 @@ def import_dump(
 
         bar = tqdm(total=len(members), unit="file", file=sys.stderr)
     for member in members:
-        outcomes.append(import_member(member, lake, ledger, dry_run=dry_run, force=force))
+        outcomes.append(import_member(member, lake, ledger, dry_run=dry_run, force=force, limits=limits))
         if bar is not None:
             bar.update(1)
     if bar is not None:

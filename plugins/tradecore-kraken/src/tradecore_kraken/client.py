@@ -1,14 +1,18 @@
 """ccxt exchange construction and calls with capped exponential backoff + full jitter.
 
 Retried: ccxt's NetworkError family (DDoSProtection, RateLimitExceeded, ExchangeNotAvailable,
-OnMaintenance, RequestTimeout) and malformed bodies. Not retried: BadSymbol, BadRequest and every
+OnMaintenance, RequestTimeout) and malformed bodies. Not retried: a host that cannot be reached at all
+(connection refused, a name that does not resolve, no route: the network is absent, and waiting will
+not bring it back within a retry budget), and BadSymbol, BadRequest and every
 other ExchangeError -- they fail at once with one line. ccxt maps HTTP 404/403 to
 ExchangeNotAvailable too, so a wrong URL is retried until the cap; the last error is kept.
 """
 
 from __future__ import annotations
 
+import errno
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +21,10 @@ from urllib.parse import urlparse, urlunparse
 
 import ccxt
 
-from tradecore_kraken.errors import KrakenError
+from tradecore_kraken.errors import KrakenError, Unreachable
+
+#: socket errors that mean "no way to the host" rather than a transient failure
+_NO_ROUTE = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH}
 
 
 class MalformedResponse(ccxt.NetworkError):
@@ -55,6 +62,9 @@ class RetryPolicy:
             except (ccxt.BadSymbol, ccxt.BadRequest) as exc:
                 raise KrakenError(f"{what}: {first_line(exc)}; check the symbol and timeframe") from exc
             except ccxt.NetworkError as exc:
+                reason = unreachable(exc)
+                if reason is not None:
+                    raise Unreachable(f"{what}: {reason}; check the network (or api_url)") from exc
                 last = exc
                 name = type(exc).__name__
                 self.retries[name] = self.retries.get(name, 0) + 1
@@ -66,6 +76,29 @@ class RetryPolicy:
             f"{what}: gave up after {self.max_retries + 1} attempts, last error {type(last).__name__}: "
             f"{first_line(last)}; rerun the same command to resume, or raise max_retries"
         ) from last
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """Why the host cannot be reached at all, read from the cause chain (ccxt -> requests -> urllib3 ->
+    socket); None for anything that may pass (timeouts, resets, HTTP errors)."""
+    import requests
+    import urllib3
+
+    node: BaseException | None = exc
+    seen: set[int] = set()
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, socket.gaierror):
+            return f"cannot resolve the host name ({node.strerror or node}; offline?)"
+        if isinstance(node, OSError) and node.errno in _NO_ROUTE:
+            return f"cannot connect ({node.strerror})"
+        if isinstance(node, urllib3.exceptions.MaxRetryError):
+            node = node.reason
+        elif isinstance(node, requests.exceptions.ConnectionError) and node.args:
+            node = node.args[0] if isinstance(node.args[0], BaseException) else node.__cause__
+        else:
+            node = node.__cause__ or node.__context__
+    return None
 
 
 def first_line(exc: BaseException | None) -> str:

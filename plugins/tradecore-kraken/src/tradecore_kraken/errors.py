@@ -19,3 +19,7 @@ class DumpError(KrakenError):
 
 class OutOfReach(KrakenError):
     """A range the chosen method cannot reach; the message names what to get instead."""
+
+
+class Unreachable(KrakenError):
+    """The exchange's host cannot be reached at all (connection refused, no DNS, no route): not retried."""

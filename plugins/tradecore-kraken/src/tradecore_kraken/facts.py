@@ -1,5 +1,9 @@
 """What Kraken can still deliver, for gap reports: REST OHLC reaches only the newest 720 candles, the trades
-history reaches everything, and the OHLCVT dumps hold the rest (the advice names the file and archive)."""
+history reaches everything, and the OHLCVT dumps hold the rest (the advice names the file and archive).
+
+Kraken's OHLCVT files (complete history or quarterly) hold a row for every interval that had a trade, a
+REST window keeps every bar with a trade, and trades rebuilt into candles miss none: an empty slot inside
+one write of any of these origins is an interval nobody traded in, never data to fetch."""
 
 from __future__ import annotations
 
@@ -34,5 +38,9 @@ class KrakenFacts(ExchangeFacts):
 
 
 KRAKEN_FACTS = KrakenFacts(
-    rest_candle_limit=OHLC_LIMIT, trades_history=True, trades_per_call=TRADES_PER_CALL, seconds_per_call=1.2
+    rest_candle_limit=OHLC_LIMIT,
+    trades_history=True,
+    trades_per_call=TRADES_PER_CALL,
+    seconds_per_call=1.2,
+    complete_origins=("dump", "rest", "trades-rebuild"),
 )

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tradecore.api import FetchingSource, FetchResult, PlanStep, Progress, RunContext, timeframe_ms
-from tradecore_kraken.errors import KrakenError
+from tradecore_kraken.errors import KrakenError, Unreachable
 from tradecore_kraken.pairs import symbol_to_altname
 from tradecore_kraken.params import KrakenParams
 
@@ -307,6 +307,18 @@ class KrakenSource(FetchingSource):
                     step_ms=self.step,
                 ) as progress:
                     outcome = self.fetch(lake, jobs, job, progress)
+            except Unreachable as exc:  # offline: say what the lake holds and how to fill it, no retry storm
+                from tradecore_kraken.offline import offline_advice
+
+                jobs.update(job.id, status="failed", error=str(exc)[:500])
+                wanted_end = end if end is not None else int(time.time() * 1000)
+                from tradecore_kraken.planner import rest_reach
+
+                fallback = last + self.step if last is not None else rest_reach(p.timeframe, wanted_end)
+                wanted_start = start if start is not None else fallback
+                raise KrakenError(
+                    offline_advice(lake, p.symbol, p.timeframe, wanted_start, wanted_end, str(exc))
+                ) from None
             except BaseException as exc:
                 jobs.update(job.id, status="failed", error=str(exc)[:500])
                 raise

@@ -1,11 +1,12 @@
-"""Candles rebuilt from Kraken trades, streamed window by window into the lake, resumable.
+"""Candles rebuilt from Kraken trades, committed into the lake after every page, resumable.
 
-Pages are requested with Kraken's opaque ``last`` cursor. Trades are buffered only for the window
-still open (one UTC day, or one bar when bars are longer); a window is committed whole with
-``Lake.replace_window`` once a later trade proves it complete, then the job cursor is saved. The
-cursor names the page from which every trade of the next window can be fetched again, so a process
-killed at any instant resumes with no duplicate and no missing candle. Trades are never
-deduplicated by content: same-millisecond identical rows are separate real trades.
+Pages are requested with Kraken's opaque ``last`` cursor. After every page, the bars that page proves
+complete (every bar before the one holding its newest trade: trades come oldest first) are committed
+whole with ``Lake.replace_window``, then the job cursor is saved; only the trades of the bar still open
+stay buffered. The cursor names the page from which every trade of that open bar can be fetched again,
+so a process killed at any instant resumes with no duplicate and no missing candle, and each restart
+keeps every bar it saw complete (a restart re-reads at most the pages of one open bar). Trades are
+never deduplicated by content: same-millisecond identical rows are separate real trades.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ if TYPE_CHECKING:
     from tradecore.api import Lake
     from tradecore_kraken.kraken_api import KrakenApi
 
-DAY_MS = 86_400_000
 ORIGIN = "trades-rebuild"
 
 
 @dataclass
 class TradesCursor:
     """Where a trades backfill stands: every candle before ``window_start`` is stored, and the
-    page after ``since`` holds the first trade of that window (or an earlier one)."""
+    page after ``since`` holds the first trade from ``window_start`` on (or an earlier one)."""
 
     window_start: int
     since: str
@@ -66,12 +66,6 @@ class BackfillStats:
     messages: list[str] = field(default_factory=list)
 
 
-def window_ms_for(timeframe: str) -> int:
-    """Commit windows: one UTC day, or one bar when bars are longer (always a whole number of bars)."""
-    step = timeframe_ms(timeframe)
-    return step * max(1, -(-DAY_MS // step))
-
-
 def backfill_trades(
     api: KrakenApi,
     lake: Lake,
@@ -88,12 +82,12 @@ def backfill_trades(
     on_progress: Callable[[int, int], None] | None = None,
     page_size: int = 1000,
 ) -> BackfillStats:
-    """Rebuild [start_ms, end_ms) (bar-aligned) from trades; ``save`` persists the cursor after each commit.
+    """Rebuild [start_ms, end_ms) (bar-aligned) from trades; ``save`` persists the cursor after each commit
+    (every page that completes a bar).
 
     Bars that have not closed by ``now_ms`` (the exchange clock) are never stored.
     """
     step = timeframe_ms(timeframe)
-    window = window_ms_for(timeframe)
     limit = min(end_ms, now_ms - now_ms % step)
     state = cursor if cursor is not None and start_ms <= cursor.window_start else TradesCursor.at(start_ms)
     stats = BackfillStats(reached_ms=state.window_start)
@@ -113,7 +107,7 @@ def backfill_trades(
         cut = int(np.searchsorted(t, boundary, side="left"))
         candles = candles_from_trades(t[:cut], p[:cut], v[:cut], step)
         lake.replace_window(exchange, symbol, timeframe, state.window_start, boundary, candles, ORIGIN)
-        # the next window's trades may already sit in earlier pages: resume from the first such page
+        # the open bar's trades may already sit in earlier pages: resume from the first such page
         resume_since = next((c for c, newest in pages if newest >= boundary), since)
         pages = [(c, newest) for c, newest in pages if newest >= boundary]
         times, prices, volumes = [t[cut:]], [p[cut:]], [v[cut:]]
@@ -144,6 +138,6 @@ def backfill_trades(
         if newest >= limit:
             commit(limit)
             return stats
-        boundary = newest - newest % window
+        boundary = newest - newest % step  # every bar before the newest trade's is complete
         if boundary > state.window_start:
             commit(boundary)
