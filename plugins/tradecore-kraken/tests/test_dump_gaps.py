@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SHARED_KRAKEN
+from kraken_helpers import SHARED_KRAKEN
 from tradecore_kraken.dumps import DumpLedger, find_members, import_member
 
 from tradecore.testing import run_cli
