@@ -53,7 +53,22 @@ def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
     ]
     if sweep_runs is not None:
         parts.append(f"sweep of {sweep_runs} runs")
+    embargo, reason = _embargo(manifest, resolved)
+    parts.append(f"embargo {embargo:,} bars ({reason})")
     click.echo(f"ok: {manifest} is valid ({', '.join(parts)})")
+
+
+def _embargo(manifest: str, resolved) -> tuple[int, str]:
+    """The embargo a run would use; an indicator that cannot be built fails here, as it would in the run."""
+    from tradecore.env.experiment import manifest_embargo
+    from tradecore.errors import TradecoreError
+
+    try:
+        return manifest_embargo(resolved)
+    except TradecoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        click.echo(f"{manifest}: 1 error(s)", err=True)
+        sys.exit(1)
 
 
 @click.command()

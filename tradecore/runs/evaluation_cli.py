@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +44,20 @@ def _source_override(data: str) -> dict[str, Any]:
     if not isinstance(source, dict) or "type" not in source:
         raise TradecoreError('--data: a source needs a "type", e.g. \'{"type": "kraken", "params": {...}}\'')
     return source
+
+
+def _check_long_enough(resolved: Any, candles: int, option: str) -> None:
+    """Evaluating on a whole range needs the features' warm-up and one step of the env, nothing more."""
+    from tradecore.env.experiment import feature_lookback, minimum_candles
+
+    need = minimum_candles(resolved)
+    if candles < need:
+        window = resolved.manifest.env.window
+        raise TradecoreError(
+            f"{option}: {candles:,} candles are too few to evaluate on; this run needs at least {need:,} "
+            f"({feature_lookback(resolved):,} of feature warm-up, then env.window={window} and one bar to fill at): "
+            "give a longer range"
+        )
 
 
 def check_trusted(path: Path, runs_root: Path) -> None:
@@ -95,10 +108,11 @@ def evaluate_run(
         raise TradecoreError("--data: the source returned no candles for its range")
     describe = source.describe()
     candles = Candles.from_frame(frame, describe.get("timeframe", "1m"))
-    experiment = build_experiment(resolved, candles, ctx)
-    if split == "all":
-        experiment = replace(experiment, splits={"all": range(experiment.extra.get("first", 0), len(candles))})
-    elif split not in experiment.splits:
+    whole = split == "all"
+    if whole:
+        _check_long_enough(resolved, len(candles), "--data" if data is not None else "--split all")
+    experiment = build_experiment(resolved, candles, ctx, whole=whole)
+    if split not in experiment.splits:
         raise TradecoreError(f"--split {split}: this data has only {', '.join(experiment.splits)}")
     trainer: Trainer = resolved.trainer.build()
     if model_path is not None:

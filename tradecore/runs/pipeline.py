@@ -80,9 +80,11 @@ def stage_features(state: RunState) -> str:
         }
         for name, r in exp.splits.items()
     }
+    state.record["embargo"] = {"bars": exp.embargo, "from": exp.embargo_reason, "feature_lookback": exp.first}
     parts = ", ".join(f"{n} {len(r):,}" for n, r in exp.splits.items())
     names = ", ".join(exp.feature_names[:6]) + (" ..." if len(exp.feature_names) > 6 else "")
-    return f"{len(exp.feature_names)} features ({names}); bars: {parts}"
+    embargo = f"embargo {exp.embargo:,} bars ({exp.embargo_reason})"
+    return f"{len(exp.feature_names)} features ({names}); bars: {parts}; {embargo}"
 
 
 def stage_env(state: RunState) -> str:
