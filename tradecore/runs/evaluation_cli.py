@@ -80,6 +80,7 @@ def evaluate_run(
     """Evaluate the policy of the finished ``run`` (a folder name, path or ``latest``) on its own ``split``, or
     on ``data`` (a manifest file or a source as JSON), as ``tradecore eval`` does; returns ``{"path": the
     evaluation folder, "metrics": its metrics}``. ``model_path`` evaluates another model file instead."""
+    from tradecore.data.quality import assess, source_facts
     from tradecore.env.experiment import build_experiment
     from tradecore.runs.compare import SUMMARY_HEADERS, judge, run_policies, save_rollouts, summary_notes, summary_rows
     from tradecore.runs.report import render_report
@@ -97,6 +98,7 @@ def evaluate_run(
     manifest = rf.read_json(run_dir / rf.INPUT_MANIFEST_FILE)
     if data is not None:
         manifest["source"] = _source_override(data)
+        (manifest.get("data") or {}).pop("slice", None)  # the run's slice cuts the run's own series
     split = split or ("all" if data is not None else "test")
     resolved = runtime.resolve(manifest)
     if resolved.trainer is None:
@@ -107,7 +109,10 @@ def evaluate_run(
     if frame.height == 0:
         raise TradecoreError("--data: the source returned no candles for its range")
     describe = source.describe()
-    candles = Candles.from_frame(frame, describe.get("timeframe", "1m"))
+    assessed = assess(frame, describe, resolved.manifest.data, source_facts(source, describe))
+    for line in assessed.warnings:
+        echo(line)
+    candles = Candles.from_frame(assessed.frame, describe.get("timeframe", "1m"))
     whole = split == "all"
     if whole:
         _check_long_enough(resolved, len(candles), "--data" if data is not None else "--split all")
@@ -131,7 +136,7 @@ def evaluate_run(
             "run": run_dir.name,
             "split": split,
             "model": model_path or "run",
-            "data": rf.data_fingerprint(describe, candles),
+            "data": rf.data_fingerprint(describe, candles, {**assessed.record, **assessed.quality.as_dict()}),
         },
     )
     report = render_report(run_dir, split, output=out_dir)
