@@ -220,6 +220,9 @@ class TrainResult:
 class Policy(Protocol):
     """A trained policy as evaluation drives it: one call per bar for ``num_envs`` parallel envs."""
 
+    #: evaluation passes the env's action masks to :meth:`act` when this is true (discrete actions only)
+    wants_masks: bool
+
     def reset(self, num_envs: int) -> None:
         """Forget recurrent state before new episodes."""
 

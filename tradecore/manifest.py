@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tradecore import strict_json
+from tradecore.config.data import DataConfig
 from tradecore.config.env import EnvConfig, SplitConfig
 from tradecore.config.sweep import SweepConfig
 from tradecore.errors import ManifestError, ManifestIssue, join_path
@@ -59,6 +60,7 @@ class Manifest(BaseModel):
     seed: int = Field(0, ge=0, lt=2**32, description="Seed for data splits, env and trainer")
     lake: str | None = Field(None, description="Lake root (default: TRADECORE_LAKE or the user data dir)")
     source: ComponentRef
+    data: DataConfig = Field(default_factory=DataConfig, description="Quality the source's candles must meet")
     indicators: list[ComponentRef] = Field(default_factory=list)
     env: EnvConfig = Field(default_factory=EnvConfig)
     reward: list[RewardRef] = Field(default_factory=lambda: [RewardRef(type="pnl")])

@@ -53,7 +53,27 @@ def validate(ctx: click.Context, manifest: str, as_json: bool) -> None:
     ]
     if sweep_runs is not None:
         parts.append(f"sweep of {sweep_runs} runs")
+    embargo, reason = _run_checks(manifest, resolved)
+    parts.append(f"embargo {embargo:,} bars ({reason})")
     click.echo(f"ok: {manifest} is valid ({', '.join(parts)})")
+
+
+def _run_checks(manifest: str, resolved) -> tuple[int, str]:
+    """What a run would check before loading data (the slices file it names, the indicators it builds), and
+    the embargo it would use."""
+    from tradecore.env.experiment import manifest_embargo
+    from tradecore.errors import TradecoreError
+
+    try:
+        if resolved.manifest.data.slice is not None:
+            from tradecore.data.quality import load_slice
+
+            load_slice(resolved.manifest.data.slice)
+        return manifest_embargo(resolved)
+    except TradecoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        click.echo(f"{manifest}: 1 error(s)", err=True)
+        sys.exit(1)
 
 
 @click.command()

@@ -79,8 +79,8 @@ class SplitConfig(BaseModel):
     embargo_bars: int | None = Field(
         None,
         ge=0,
-        description="Bars skipped between parts; default = max(env.window, indicator warm-up); "
-        "never less than env.window",
+        description="Bars skipped between parts; default = the features' look-back (largest indicator warm-up "
+        "plus normalize_window - 1 when normalised), so no candle feeds two parts; never less than env.window",
     )
     folds: int = Field(1, ge=1, le=100, description="Walk-forward folds; 1 = one chronological split")
     fold: int = Field(0, ge=0, description="Which walk-forward fold this run uses (0-based)")

@@ -19,7 +19,7 @@ from tradecore.config.env import EnvConfig, SplitConfig
 from tradecore.env.episodes import bars_needed
 from tradecore.env.market import MarketData
 from tradecore.env.rewards import probe_outcomes
-from tradecore.env.splits import compute_splits
+from tradecore.env.splits import choose_embargo, compute_splits
 from tradecore.errors import TradecoreError
 from tradecore.interfaces import BatchOutcome, BatchRewardTerm, Candles, RewardTerm, RunContext
 
@@ -56,7 +56,11 @@ class Experiment:
     embargo: int
     #: the manifest's seed
     seed: int = 0
-    #: ``first``: the first row after the indicators' warm-up
+    #: the first row after the features' warm-up (the look-back of a feature row)
+    first: int = 0
+    #: where :attr:`embargo` comes from: ``split.embargo_bars``, ``feature look-back`` or ``env.window``
+    embargo_reason: str = ""
+    #: anything a caller wants to keep with the experiment
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -139,31 +143,22 @@ class Experiment:
 
     def fold(self, index: int) -> Experiment:
         """The same experiment on walk-forward fold ``index`` (features are reused, not recomputed)."""
-        first = self.extra.get("first", 0)
-        usable = len(self.market) - first
+        usable = len(self.market) - self.first
         splits = compute_splits(
-            usable, self.split_config, window=self.config.window, embargo=self.embargo, first=first, fold=index
+            usable, self.split_config, window=self.config.window, embargo=self.embargo, first=self.first, fold=index
         )
         return replace(self, splits=splits, split_config=self.split_config.model_copy(update={"fold": index}))
 
 
-def build_experiment(resolved: ResolvedManifest, candles: Candles, ctx: RunContext | None = None) -> Experiment:
-    """Build indicators and features, compute the splits and check the reward terms, for ``resolved``."""
+def build_experiment(
+    resolved: ResolvedManifest, candles: Candles, ctx: RunContext | None = None, *, whole: bool = False
+) -> Experiment:
+    """Build indicators and features, compute the splits and check the reward terms, for ``resolved``.
+    ``whole``: one part, ``"all"``, every bar after the warm-up (no split, no embargo), as evaluating a
+    trained policy on other data needs."""
     manifest = resolved.manifest
     config = manifest.env
-    from tradecore.features.labels import labelled_indicators
-
-    try:
-        indicators = labelled_indicators(resolved.indicators)
-    except TradecoreError:
-        raise
-    except (ValueError, TypeError) as exc:
-        raise TradecoreError(f"indicators: cannot build an indicator: {exc}") from None
-    if not indicators:
-        from tradecore.env.defaults import DefaultFeatures
-
-        indicators = [("default", DefaultFeatures())]
-    values, names, start = _build_features(candles, indicators, config)
+    values, names, start = _build_features(candles, _indicators(resolved), config)
     terms = [
         (_term_label(c, i, resolved.reward), float(c.weight if c.weight is not None else 1.0), _component_factory(c))
         for i, c in enumerate(resolved.reward)
@@ -177,9 +172,46 @@ def build_experiment(resolved: ResolvedManifest, candles: Candles, ctx: RunConte
         terms,
         first=start,
         seed=manifest.seed,
-        warmup=start,
         reward_paths=[c.path for c in resolved.reward],
+        whole=whole,
     )
+
+
+def feature_lookback(resolved: ResolvedManifest) -> int:
+    """The candles a feature row of ``resolved`` reads before it (its warm-up), from params alone."""
+    from tradecore.features.pipeline import lookback
+
+    config = resolved.manifest.env
+    return lookback(_indicators(resolved), normalize=config.normalize, normalize_window=config.normalize_window)
+
+
+def manifest_embargo(resolved: ResolvedManifest) -> tuple[int, str]:
+    """The embargo a run of ``resolved`` uses, and where it comes from (see :func:`choose_embargo`)."""
+    manifest = resolved.manifest
+    return choose_embargo(manifest.split, window=manifest.env.window, lookback=feature_lookback(resolved))
+
+
+def minimum_candles(resolved: ResolvedManifest) -> int:
+    """The fewest candles ``resolved``'s features and env can step on once: the warm-up plus one window and
+    the bar its first order fills at."""
+    return feature_lookback(resolved) + bars_needed(resolved.manifest.env.window)
+
+
+def _indicators(resolved: ResolvedManifest) -> list[tuple[str, Any]]:
+    """The manifest's indicators built and labelled (the default features when it names none)."""
+    from tradecore.features.labels import labelled_indicators
+
+    try:
+        indicators = labelled_indicators(resolved.indicators)
+    except TradecoreError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise TradecoreError(f"indicators: cannot build an indicator: {exc}") from None
+    if not indicators:
+        from tradecore.env.defaults import DefaultFeatures
+
+        indicators = [("default", DefaultFeatures())]
+    return indicators
 
 
 def experiment_from_arrays(
@@ -192,11 +224,12 @@ def experiment_from_arrays(
     *,
     first: int = 0,
     seed: int = 0,
-    warmup: int = 0,
     reward_paths: list[str] | None = None,
+    whole: bool = False,
 ) -> Experiment:
     """An experiment from precomputed, aligned features: row ``i`` of ``features`` belongs to candle
-    ``first + i`` (rows before ``first`` are warm-up and never reach an env)."""
+    ``first + i`` (rows before ``first`` are warm-up and never reach an env; ``first`` is also the
+    features' look-back, which sizes the default embargo). ``whole``: see :func:`build_experiment`."""
     split = split or SplitConfig()
     n_rows = len(candles) - first
     if n_rows <= 0 or len(features) != n_rows:
@@ -210,13 +243,17 @@ def experiment_from_arrays(
             f"{n_rows} are left after {first} warm-up rows; lower env.window or load more data"
         )
     market = MarketData.from_arrays(candles, features, feature_names, first=first)
-    embargo = split.embargo_bars if split.embargo_bars is not None else max(config.window, warmup)
+    embargo, reason = choose_embargo(split, window=config.window, lookback=first)
     if embargo < config.window:
         raise TradecoreError(
             f"split.embargo_bars: {embargo} is below env.window ({config.window}); the gap between "
             "parts must be at least one observation window"
         )
-    splits = compute_splits(n_rows, split, window=config.window, embargo=embargo, first=first)
+    if whole:
+        embargo, reason = 0, "one part: no split"
+        splits = {"all": range(first, len(candles))}
+    else:
+        splits = compute_splits(n_rows, split, window=config.window, embargo=embargo, first=first)
     paths = reward_paths or [f"reward[{i}]" for i in range(len(reward_terms))]
     for (name, weight, make), path in zip(reward_terms, paths):
         _check_term(name, weight, make, path)
@@ -234,7 +271,8 @@ def experiment_from_arrays(
         candles_all=candles,
         embargo=embargo,
         seed=seed,
-        extra={"first": first},
+        first=first,
+        embargo_reason=reason,
     )
 
 

@@ -19,6 +19,24 @@ from tradecore.errors import TradecoreError
 PARTS = ("train", "validation", "test")
 
 
+def choose_embargo(config: SplitConfig, *, window: int, lookback: int) -> tuple[int, str]:
+    """The bars between parts and where the number comes from: ``split.embargo_bars`` when set, else the
+    features' look-back, never below ``env.window``.
+
+    Why the look-back: a feature row reads the ``lookback`` candles before it (the largest indicator
+    warm-up plus the rows of its normalisation window; see :func:`tradecore.features.pipeline.lookback`),
+    so with ``lookback`` bars between parts no candle feeds both a part's observations and an earlier
+    part's. The observation window adds nothing to it: an env starts ``window - 1`` bars into its part and
+    reads only that part's rows, so a window never reaches back over the gap. The ``env.window`` floor is
+    the documented minimum; it is larger than the look-back only for short, unnormalised features.
+    """
+    if config.embargo_bars is not None:
+        return config.embargo_bars, "split.embargo_bars"
+    if lookback >= window:
+        return lookback, "feature look-back"
+    return window, "env.window"
+
+
 def compute_splits(
     n: int, config: SplitConfig, *, window: int, embargo: int, first: int = 0, fold: int | None = None
 ) -> dict[str, range]:
@@ -48,7 +66,7 @@ def compute_splits(
             raise TradecoreError(
                 f"split.{part}: {max(stop - start, 0)} bars left after warm-up, embargo ({embargo} bars) and "
                 f"{config.folds} fold(s), but env.window={window} needs at least {need}; use more data, a "
-                f"larger split.{part}, a smaller window or fewer folds"
+                f"larger split.{part}, a smaller window, a smaller split.embargo_bars or fewer folds"
             )
         out[part] = range(first + start, first + stop)
     return out

@@ -103,13 +103,28 @@ def _check_request(indicators: Sequence[tuple[str, Indicator]], normalize: str, 
         raise TradecoreError(f"indicator labels must be unique; repeated: {', '.join(dupes)}")
 
 
+def lookback(
+    indicators: Sequence[tuple[str, Indicator]], *, normalize: Normalize = "rolling", normalize_window: int = 500
+) -> int:
+    """How many candles before it a feature row reads: the largest indicator warm-up, plus the
+    ``normalize_window - 1`` earlier rows of a normalised indicator's first z-score. It is also
+    :attr:`FeatureSet.start`, the rows dropped at the front (computed here without any candles)."""
+    extra = normalize_window - 1 if normalize != "none" else 0
+    return max((_needs(label, indicator, normalize, extra)[1] for label, indicator in indicators), default=0)
+
+
+def _needs(label: str, indicator: Indicator, normalize: str, extra: int) -> tuple[bool, int]:
+    """Whether ``indicator``'s columns are normalised, and the rows dropped before its first feature row."""
+    normalized = normalize != "none" and getattr(indicator, "normalize", True)
+    return normalized, _warmup(label, indicator) + (extra if normalized else 0)
+
+
 def _plan(
     indicators: Sequence[tuple[str, Indicator]], n: int, normalize: str, normalize_window: int
 ) -> tuple[list[_Planned], int]:
     """Each indicator's warm-up and columns, and the first row every feature has, known before computing
     anything, so a hopeless request fails fast."""
-    do_normalize = normalize != "none"
-    extra = normalize_window - 1 if do_normalize else 0
+    extra = normalize_window - 1 if normalize != "none" else 0
     plan: list[_Planned] = []
     for label, indicator in indicators:
         warmup = _warmup(label, indicator)
@@ -120,8 +135,8 @@ def _plan(
             )
         columns = list(indicator.columns())
         _check_columns(label, columns)
-        normalized = do_normalize and getattr(indicator, "normalize", True)
-        plan.append(_Planned(label, indicator, warmup, columns, normalized, warmup + (extra if normalized else 0)))
+        normalized, needs = _needs(label, indicator, normalize, extra)
+        plan.append(_Planned(label, indicator, warmup, columns, normalized, needs))
     start = max([p.needs for p in plan], default=0)
     if start >= n:
         worst = max(plan, key=lambda p: p.needs)

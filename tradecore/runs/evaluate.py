@@ -71,17 +71,18 @@ def rollout(
 ) -> Rollout:
     """Run ``policy`` deterministically over every bar of ``split`` and record what happened."""
     probe = experiment.make_env(split, random_start=False, episode_steps=None)
-    first, last = probe._min_start, probe._n - 1  # the first observation bar and the last bar (split-relative)
+    bounds = probe.engine.bounds
+    first, last = bounds.first_start, bounds.rows - 1  # the first observation bar and the last bar (split-relative)
     steps_total = last - first
     if segments is None:
         segments = 1 if steps_total <= EXACT_LIMIT else math.ceil(steps_total / SEGMENT_BARS)
-    bounds = np.array(segment_starts(first, last, segments))
-    k = len(bounds) - 1
+    starts = np.array(segment_starts(first, last, segments))
+    k = len(starts) - 1
     venv = experiment.make_vec_env(split, k, seed=seed, random_start=False, episode_steps=None)
-    masked = not probe.layout.continuous and getattr(policy, "wants_masks", False)
-    term_names = [name for name, _, _ in probe._terms] if record else []
+    masked = not probe.layout.continuous and policy.wants_masks
+    term_names = experiment.reward_names if record else []
     n0 = probe.split.start
-    e0 = float(probe._e0)
+    e0 = probe.engine.initial_equity
 
     bar_span = slice(n0 + first, n0 + last + 1)
     price = np.array(experiment.market.close[bar_span], dtype=np.float64)
@@ -93,10 +94,10 @@ def rollout(
     reward = np.zeros(steps_total)
     terms = {name: np.zeros(steps_total) for name in term_names}
 
-    obs, info = venv.reset(seed=seed, options={"start": bounds[:-1]})
+    obs, info = venv.reset(seed=seed, options={"start": starts[:-1]})
     bars = np.asarray(info["bar"], dtype=np.int64)
-    cursor = bounds[:-1] - first  # step index where each segment writes its first step
-    lengths = np.diff(bounds)
+    cursor = starts[:-1] - first  # step index where each segment writes its first step
+    lengths = np.diff(starts)
     active = np.ones(k, dtype=bool)
     policy.reset(k)
     step = 0

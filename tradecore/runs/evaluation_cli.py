@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +46,20 @@ def _source_override(data: str) -> dict[str, Any]:
     return source
 
 
+def _check_long_enough(resolved: Any, candles: int, option: str) -> None:
+    """Evaluating on a whole range needs the features' warm-up and one step of the env, nothing more."""
+    from tradecore.env.experiment import feature_lookback, minimum_candles
+
+    need = minimum_candles(resolved)
+    if candles < need:
+        window = resolved.manifest.env.window
+        raise TradecoreError(
+            f"{option}: {candles:,} candles are too few to evaluate on; this run needs at least {need:,} "
+            f"({feature_lookback(resolved):,} of feature warm-up, then env.window={window} and one bar to fill at): "
+            "give a longer range"
+        )
+
+
 def check_trusted(path: Path, runs_root: Path) -> None:
     if not rf.is_inside(path, runs_root):
         raise rf.RunFolderError(f"{path} is outside your run folders ({runs_root.resolve()}); {PICKLE_WARNING}")
@@ -67,6 +80,7 @@ def evaluate_run(
     """Evaluate the policy of the finished ``run`` (a folder name, path or ``latest``) on its own ``split``, or
     on ``data`` (a manifest file or a source as JSON), as ``tradecore eval`` does; returns ``{"path": the
     evaluation folder, "metrics": its metrics}``. ``model_path`` evaluates another model file instead."""
+    from tradecore.data.quality import assess, source_facts
     from tradecore.env.experiment import build_experiment
     from tradecore.runs.compare import SUMMARY_HEADERS, judge, run_policies, save_rollouts, summary_notes, summary_rows
     from tradecore.runs.report import render_report
@@ -84,6 +98,7 @@ def evaluate_run(
     manifest = rf.read_json(run_dir / rf.INPUT_MANIFEST_FILE)
     if data is not None:
         manifest["source"] = _source_override(data)
+        (manifest.get("data") or {}).pop("slice", None)  # the run's slice cuts the run's own series
     split = split or ("all" if data is not None else "test")
     resolved = runtime.resolve(manifest)
     if resolved.trainer is None:
@@ -94,11 +109,15 @@ def evaluate_run(
     if frame.height == 0:
         raise TradecoreError("--data: the source returned no candles for its range")
     describe = source.describe()
-    candles = Candles.from_frame(frame, describe.get("timeframe", "1m"))
-    experiment = build_experiment(resolved, candles, ctx)
-    if split == "all":
-        experiment = replace(experiment, splits={"all": range(experiment.extra.get("first", 0), len(candles))})
-    elif split not in experiment.splits:
+    assessed = assess(frame, describe, resolved.manifest.data, source_facts(source, describe))
+    for line in assessed.warnings:
+        echo(line)
+    candles = Candles.from_frame(assessed.frame, describe.get("timeframe", "1m"))
+    whole = split == "all"
+    if whole:
+        _check_long_enough(resolved, len(candles), "--data" if data is not None else "--split all")
+    experiment = build_experiment(resolved, candles, ctx, whole=whole)
+    if split not in experiment.splits:
         raise TradecoreError(f"--split {split}: this data has only {', '.join(experiment.splits)}")
     trainer: Trainer = resolved.trainer.build()
     if model_path is not None:
@@ -117,7 +136,7 @@ def evaluate_run(
             "run": run_dir.name,
             "split": split,
             "model": model_path or "run",
-            "data": rf.data_fingerprint(describe, candles),
+            "data": rf.data_fingerprint(describe, candles, {**assessed.record, **assessed.quality.as_dict()}),
         },
     )
     report = render_report(run_dir, split, output=out_dir)

@@ -121,8 +121,11 @@ def candles_hash(candles: Candles) -> str:
     return digest.hexdigest()
 
 
-def data_fingerprint(describe: dict[str, Any], candles: Candles) -> dict[str, Any]:
-    """Source identity, time range, row count and content hash of the candles a run used."""
+def data_fingerprint(
+    describe: dict[str, Any], candles: Candles, quality: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Source identity, time range, row count and content hash of the candles a run used, and their
+    ``quality`` (holes and coverage, see :mod:`tradecore.data.quality`) when measured."""
 
     def iso(ms: int) -> str:
         return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
@@ -134,6 +137,7 @@ def data_fingerprint(describe: dict[str, Any], candles: Candles) -> dict[str, An
         "first": iso(int(candles.time[0])) if len(candles) else None,
         "last": iso(int(candles.time[-1])) if len(candles) else None,
         "sha256": candles_hash(candles),
+        **({"quality": quality} if quality is not None else {}),
     }
 
 

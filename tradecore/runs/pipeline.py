@@ -45,6 +45,8 @@ class RunState:
 
 # -- stages -------------------------------------------------------------------------------------------
 def stage_data(state: RunState) -> str:
+    from tradecore.data.quality import assess, source_facts
+
     resolved = state.request.resolved
     source = resolved.source.build()
     frame = source.load(state.ctx)
@@ -52,8 +54,15 @@ def stage_data(state: RunState) -> str:
         raise TradecoreError(f"source {resolved.source.spec.name!r} returned no candles for the requested range")
     describe = source.describe()
     timeframe = describe.get("timeframe", "1m")
+    assessed = assess(frame, describe, resolved.manifest.data, source_facts(source, describe))
+    frame = assessed.frame
+    if frame.height == 0:
+        raise TradecoreError("data.slice: the source's candles hold nothing inside the slice; load its range")
+    for line in assessed.warnings:
+        state.ctx.log.warning(line)
+        state.request.echo(f"[data] {line}")
     state.candles = Candles.from_frame(frame, timeframe)
-    fingerprint = rf.data_fingerprint(describe, state.candles)
+    fingerprint = rf.data_fingerprint(describe, state.candles, {**assessed.record, **assessed.quality.as_dict()})
     recorded = state.record.get("data")
     if recorded and recorded.get("sha256") != fingerprint["sha256"]:
         raise TradecoreError(
@@ -62,7 +71,8 @@ def stage_data(state: RunState) -> str:
         )
     state.record["data"] = fingerprint
     state.outputs["data"] = describe
-    return f"{frame.height:,} {timeframe} candles from {fingerprint['first']} to {fingerprint['last']}"
+    holes = f"; {assessed.quality.summary()}" if assessed.quality.gap_count else ""
+    return f"{frame.height:,} {timeframe} candles from {fingerprint['first']} to {fingerprint['last']}{holes}"
 
 
 def stage_features(state: RunState) -> str:
@@ -80,9 +90,11 @@ def stage_features(state: RunState) -> str:
         }
         for name, r in exp.splits.items()
     }
+    state.record["embargo"] = {"bars": exp.embargo, "from": exp.embargo_reason, "feature_lookback": exp.first}
     parts = ", ".join(f"{n} {len(r):,}" for n, r in exp.splits.items())
     names = ", ".join(exp.feature_names[:6]) + (" ..." if len(exp.feature_names) > 6 else "")
-    return f"{len(exp.feature_names)} features ({names}); bars: {parts}"
+    embargo = f"embargo {exp.embargo:,} bars ({exp.embargo_reason})"
+    return f"{len(exp.feature_names)} features ({names}); bars: {parts}; {embargo}"
 
 
 def stage_env(state: RunState) -> str:

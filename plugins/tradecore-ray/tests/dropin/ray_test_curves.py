@@ -20,6 +20,8 @@ from tradecore.api import Trainer, TrainResult, hookimpl
 class FirstChoicePolicy:
     """Index 0 on every discrete head (zeros on a Box), whatever it observes."""
 
+    wants_masks = False
+
     def __init__(self, action_space):
         box = action_space.shape is not None
         self.width = action_space.shape[0] if box else len(action_space.spaces)
