@@ -111,9 +111,11 @@ def test_a_group_where_no_agent_was_evaluated_says_so(tmp_path):
 
 def test_workers_and_archive_need_the_right_company(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(cli, ["run", "m.json", "--workers", "2"])
+    manifest = tmp_path / "m.json"
+    manifest.write_text("{}")
+    result = runner.invoke(cli, ["run", str(manifest), "--workers", "2"])
     assert result.exit_code == 2 and "--workers goes with --seeds" in result.output
-    result = runner.invoke(cli, ["run", "m.json", "--seeds", "2", "--archive"])
+    result = runner.invoke(cli, ["run", str(manifest), "--seeds", "2", "--archive"])
     assert result.exit_code == 2 and "does not combine with --resume or --archive" in result.output
 
 
