@@ -1,6 +1,7 @@
 """The author guides in docs/guides/ are programs, and this runs them.
 
-Each guide's ```python blocks, joined in order, make one test module run by pytest in a fresh folder:
+Each guide's ```python blocks, joined in order, make one test module run by pytest in a fresh folder, in
+its own process (as an author would run it; numpy and friends cannot be imported twice in one):
 its module code is the guide's example (define, register, build from a manifest, use), its ``test_*``
 functions are the guide's "Testing" section, run with the ``tradecore.testing`` fixtures as a plugin
 author's suite would be. ```sh and ```toml blocks are shown, not run.
@@ -19,8 +20,6 @@ pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[2]
 GUIDES = REPO / "docs" / "guides"
 KINDS = ("sources", "indicators", "rewards", "trainers", "backends")
-#: guides that run a whole pipeline (or child processes) take several seconds each
-SLOW = {"sources", "trainers", "backends"}
 BLOCK = re.compile(r"^```python\n(.*?)^```\s*$", re.DOTALL | re.MULTILINE)
 PUBLIC_MODULES = {"tradecore", "tradecore.api", "tradecore.testing"}
 
@@ -50,12 +49,13 @@ def test_guides_import_only_the_public_api(kind):
                     assert alias.name in PUBLIC_MODULES, f"{kind}.md imports {alias.name}"
 
 
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.slow) if k in SLOW else k for k in KINDS])
+@pytest.mark.slow  # each guide builds experiments (three run whole pipelines): 5-25 s apiece
+@pytest.mark.parametrize("kind", KINDS)
 def test_guide_runs_as_a_program_and_its_tests_pass(kind, pytester):
     code = python_code(kind)
     tests = len(re.findall(r"^def test_", code, re.MULTILINE))
     assert tests, f"docs/guides/{kind}.md shows no tests"
     pytester.makepyfile(**{f"test_guide_{kind}": code})
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=300)
     assert result.ret == 0, result.stdout.str()[-6000:]
     result.assert_outcomes(passed=tests)
