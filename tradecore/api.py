@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "SweepingBackend": "tradecore.compute.sweeping",
     "SweepOptions": "tradecore.compute.sweeping",
     "SweepPlan": "tradecore.compute.sweep",
+    "plan_sweep": "tradecore.compute.sweep",
     "ChildRun": "tradecore.compute.child",
     "child_manifest": "tradecore.compute.child",
     "start_child": "tradecore.compute.child",
@@ -105,7 +106,7 @@ if TYPE_CHECKING:
     from tradecore.compute.child import ChildRun, child_manifest, start_child, stop_children, unique_folder
     from tradecore.compute.executor import finish_trial
     from tradecore.compute.summary import TrialResult, metric_value, summary_dict, write_summary
-    from tradecore.compute.sweep import SweepPlan
+    from tradecore.compute.sweep import SweepPlan, plan_sweep
     from tradecore.compute.sweeping import SweepingBackend, SweepOptions
     from tradecore.data.exchange_facts import ExchangeFacts
     from tradecore.data.fetching import FetchingSource, FetchResult, PlanStep, Progress
