@@ -128,3 +128,15 @@ def test_gymnasium_make_builds_from_a_manifest(manifest_factory):
     obs, _ = env.reset(seed=0)
     assert env.observation_space.contains(obs)
     env.close()
+
+
+def test_a_reward_term_that_raises_on_a_plausible_step_is_one_line():
+    from tradecore.api import RewardTerm, TradecoreError
+    from tradecore.env.experiment import _check_term
+
+    class Divides(RewardTerm):
+        def __call__(self, outcome):
+            return 1 / (outcome.equity - outcome.equity)
+
+    with pytest.raises(TradecoreError, match=r"reward\[0\]: reward term 'divides' failed on a plausible step: Zero"):
+        _check_term("divides", 1.0, Divides, "reward[0]")

@@ -75,7 +75,14 @@ class LocalBackend(ComputeBackend):
         name = request.resolved.manifest.name
         folder = unique_folder(runs_root / "children", name)
         controls = request.runtime.controls if request.runtime is not None else None
-        child = start_child(name, child_manifest(request.resolved), folder, controls=controls, runs_dir=runs_root)
+        child = start_child(
+            name,
+            child_manifest(request.resolved),
+            folder,
+            controls=controls,
+            runs_dir=runs_root,
+            resume=request.resume,
+        )
         tail = _LogTail(folder / LOG_FILE, request.echo)
         try:
             while child.poll() is None:

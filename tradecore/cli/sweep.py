@@ -12,7 +12,7 @@ from tradecore.cli import get_runtime
 
 
 @click.command()
-@click.argument("manifest", type=click.Path(exists=True, dir_okay=False))
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option(
     "--runs-dir",
     type=click.Path(file_okay=False),
@@ -34,13 +34,13 @@ from tradecore.cli import get_runtime
     "show_dir",
     type=click.Path(exists=True, file_okay=False),
     default=None,
-    help="Print the summary of an earlier sweep folder instead (MANIFEST is ignored; pass -).",
+    help="Print the summary of an earlier sweep folder instead (no MANIFEST needed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan or summary as JSON.")
 @click.pass_context
 def sweep(
     ctx: click.Context,
-    manifest: str,
+    manifest: str | None,
     runs_dir: str | None,
     workers: int | None,
     max_runs: int | None,
@@ -62,6 +62,8 @@ def sweep(
         click.echo(json.dumps(summary, indent=2) if as_json else render_summary(summary))
         return
 
+    if manifest is None:
+        raise click.UsageError("give a MANIFEST with a sweep section, or --show SWEEP_FOLDER")
     from tradecore.compute.sweep import plan_sweep
     from tradecore.manifest import read_manifest_file
     from tradecore.paths import default_runs_root

@@ -161,10 +161,12 @@ def start_child(
     controls: PluginControls | None = None,
     python: str | None = None,
     runs_dir: Path | None = None,
+    resume: Path | None = None,
 ) -> ChildRun:
     """Write ``manifest`` into ``folder`` and start ``tradecore run`` on it in a new process group.
 
-    The run folder goes under ``runs_dir`` (default: ``folder`` itself).
+    The run folder goes under ``runs_dir`` (default: ``folder`` itself). With ``resume`` (a run folder),
+    the child continues that run from its checkpoint instead of starting one from ``manifest``.
     """
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST_FILE
@@ -176,7 +178,7 @@ def start_child(
         "-m",
         "tradecore",
         "run",
-        str(manifest_path),
+        *(["--resume", str(resume)] if resume is not None else [str(manifest_path)]),
         "--runs-dir",
         str(runs_dir or folder),
         "--json",

@@ -310,9 +310,14 @@ def _check_term(name: str, weight: float, make: TermFactory, path: str) -> None:
     if not callable(term):
         raise TradecoreError(f"{path}: reward term {name!r} is not callable (implement __call__(outcome))")
     probes = probe_outcomes()
-    term.reset()
-    for o in probes:
-        value = term(o)
+    try:
+        term.reset()
+        values = [term(o) for o in probes]
+    except Exception as exc:  # noqa: BLE001 - a plugin's term failing on a plausible step is the user's to see
+        raise TradecoreError(
+            f"{path}: reward term {name!r} failed on a plausible step: {type(exc).__name__}: {exc}"
+        ) from None
+    for value in values:
         if not isinstance(value, (int, float)) or not math.isfinite(value):
             raise TradecoreError(
                 f"{path}: reward term {name!r} returned a non-finite value ({value!r}) for a "
@@ -322,8 +327,13 @@ def _check_term(name: str, weight: float, make: TermFactory, path: str) -> None:
         batch = BatchOutcome(
             *(np.array([getattr(o, name) for o in probes]) for name in BatchOutcome.__dataclass_fields__)
         )
-        term.reset_batch(len(probes))
-        values = np.asarray(term.batch(batch), dtype=np.float64)
+        try:
+            term.reset_batch(len(probes))
+            values = np.asarray(term.batch(batch), dtype=np.float64)
+        except Exception as exc:  # noqa: BLE001 - as above, for the batch form
+            raise TradecoreError(
+                f"{path}: reward term {name!r} batch form failed on plausible steps: {type(exc).__name__}: {exc}"
+            ) from None
         if values.shape != (len(probes),) or not np.isfinite(values).all():
             raise TradecoreError(
                 f"{path}: reward term {name!r} batch form returned non-finite values or a wrong shape; check its params"
