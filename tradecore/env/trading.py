@@ -82,19 +82,17 @@ class TradingEnv(gym.Env):
         self._t = self._start = self.engine.bounds.first_start
 
     def _set_up_stepping(self, config: EnvConfig) -> None:
-        """Buffers and views reused by every step (a step then allocates only its observation)."""
+        """What every step reuses: the action buffer, the names and places of its results."""
         lay = self.layout
         self._all = np.ones(1, dtype=bool)
+        self._first_env = np.zeros(1, dtype=np.int64)
         self._heads = lay.heads
         self._action = np.zeros((len(lay.heads), 1), dtype=np.int64)  # the engine's (heads, envs) layout
         if lay.continuous:
             self._action = np.zeros((self.action_space.shape[0], 1), dtype=np.float64)
-        self._out = self.engine.out.reshape(-1)
-        self._flags = self.engine.flags.reshape(-1)
         self._names = self.engine.terms.names
-        self._flat = config.observation == "flat"
-        self._wf = self.window * self.engine.features.shape[1]
-        self._market_shape = (self.window, self.engine.features.shape[1])
+        self._flat = self.engine.flat
+        self._first_bar = self.split.start
 
     def _set_up_rendering(self, render_mode: str | None, record: bool) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -136,7 +134,9 @@ class TradingEnv(gym.Env):
         e0 = self.engine.initial_equity
         if self.record:
             self._record(0, (e0, 0.0, c, 0.0, 0.0, 0.0), (False, False, False, False))
-        obs = self._observation(self.engine.observe(np.zeros(1, dtype=np.int64)))
+        row = self.engine.take_row()
+        self.engine.observe(self._first_env, row)
+        obs = self._observation(row)
         bar = self.split.start + start
         return obs, {"equity": e0, "price": c, "bar": bar, "time": int(self.market.time[bar])}
 
@@ -155,20 +155,12 @@ class TradingEnv(gym.Env):
         return self._advance()
 
     def _advance(self):
-        obs, _ = self.engine.step(self._action)
+        engine = self.engine
+        row, _ = engine.step(self._action)
         self._t += 1
-        # one list per result matrix, unpacked in the kernels' O_* / F_* row order
-        (
-            *_,
-            reward,
-            equity,
-            position,
-            price,
-            fee,
-            slippage,
-            bar,
-        ) = self._out[: K.OUT_FIELDS].tolist()
-        _, terminated, truncated, trade, opened, closed, stop_hit, take_hit = flags = self._flags.tolist()
+        values = engine.out[row, :, 0].tolist()
+        reward, equity, position, price, fee, slippage = values[K.O_REWARD : K.OUT_FIELDS]
+        _, terminated, truncated, trade, opened, closed, stop_hit, take_hit = flags = engine.flags[row, :, 0].tolist()
         info = {
             "equity": equity,
             "position": position,
@@ -180,18 +172,18 @@ class TradingEnv(gym.Env):
             "closed": closed,
             "stop_hit": stop_hit,
             "take_hit": take_hit,
-            "reward_terms": dict(zip(self._names, self._out[K.OUT_FIELDS :].tolist())),
-            "bar": int(bar),
+            "reward_terms": dict(zip(self._names, values[K.OUT_FIELDS :])),
+            "bar": self._first_bar + self._t,
         }
         if self.record:
             self._record(self._t - self._start, (equity, position, price, fee, slippage, reward), flags[4:])
-        return self._observation(obs), reward, terminated, truncated, info
+        return self._observation(row), reward, terminated, truncated, info
 
-    def _observation(self, rows: np.ndarray):
-        """Env 0's observation from the engine's flat rows: the flat vector or the ``market``/``account`` dict."""
+    def _observation(self, row: int):
+        """Env 0's observation in row ``row`` of the engine's blocks: the flat vector or the market/account dict."""
         if self._flat:
-            return rows[0]
-        return {"market": rows[0, : self._wf].reshape(self._market_shape), "account": rows[0, self._wf :]}
+            return self.engine.market[row, 0]
+        return {"market": self.engine.market[row, 0], "account": self.engine.account[row, 0]}
 
     # -- masks, records, rendering ----------------------------------------------------------------
     def action_mask_heads(self) -> list[np.ndarray]:
