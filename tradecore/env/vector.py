@@ -136,8 +136,12 @@ class BatchedTradingEnv(VectorEnv):
             return np.asarray(actions, dtype=np.float64).reshape(self.num_envs, -1).T
         if isinstance(actions, dict):
             encoded = self._actions
-            for j, head in enumerate(self._heads):
-                encoded[j] = actions[head]
+            try:
+                for j, head in enumerate(self._heads):
+                    encoded[j] = actions[head]
+            except ValueError:  # not one value per env (a column per head, say): numpy's reshape decides
+                values = np.array([actions[head] for head in self._heads], dtype=np.int64)
+                return values.reshape(len(self._heads), self.num_envs)
             return encoded
         return np.asarray(actions, dtype=np.int64).reshape(self.num_envs, len(self._heads)).T
 
