@@ -76,12 +76,12 @@ class TradingEnv(gym.Env):
         self._terms = list(terms)
         self.action_space = self.layout.action_space()
         self.observation_space = observation_space(config.observation, self.window, market.features.shape[1])
-        self._set_up_stepping(config)
+        self._set_up_stepping()
         self._set_up_rendering(render_mode, record)
         self.engine.start(self._all, self.engine.bounds.first_start)
         self._t = self._start = self.engine.bounds.first_start
 
-    def _set_up_stepping(self, config: EnvConfig) -> None:
+    def _set_up_stepping(self) -> None:
         """What every step reuses: the action buffer, the names and places of its results."""
         lay = self.layout
         self._all = np.ones(1, dtype=bool)
