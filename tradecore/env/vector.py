@@ -92,7 +92,8 @@ class BatchedTradingEnv(VectorEnv):
         self._term_rows = tuple((name, OUT_FIELDS + k) for k, name in enumerate(self.engine.terms.names))
         self._continuous = self.layout.continuous
         self._heads = self.layout.heads
-        self._actions = np.zeros((len(self._heads), n), dtype=np.int64)
+        self._actions = np.zeros((len(self._heads), n), dtype=np.int64)  # the engine's (heads, envs) layout
+        self._action_rows = tuple(zip(self._actions, self._heads))
         self.engine.start(self._all, self.engine.bounds.first_start)
 
     # -- resets -----------------------------------------------------------------------------------
@@ -135,14 +136,13 @@ class BatchedTradingEnv(VectorEnv):
         if self._continuous:
             return np.asarray(actions, dtype=np.float64).reshape(self.num_envs, -1).T
         if isinstance(actions, dict):
-            encoded = self._actions
             try:
-                for j, head in enumerate(self._heads):
-                    encoded[j] = actions[head]
+                for row, head in self._action_rows:  # ``row[...] =`` copies without making a view of the row
+                    row[...] = actions[head]
             except ValueError:  # not one value per env (a column per head, say): numpy's reshape decides
                 values = np.array([actions[head] for head in self._heads], dtype=np.int64)
                 return values.reshape(len(self._heads), self.num_envs)
-            return encoded
+            return self._actions
         return np.asarray(actions, dtype=np.int64).reshape(self.num_envs, len(self._heads)).T
 
     def step(self, actions):
