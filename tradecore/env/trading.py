@@ -86,10 +86,13 @@ class TradingEnv(gym.Env):
         lay = self.layout
         self._all = np.ones(1, dtype=bool)
         self._first_env = np.zeros(1, dtype=np.int64)
-        self._heads = lay.heads
-        self._action = np.zeros((len(lay.heads), 1), dtype=np.int64)  # the engine's (heads, envs) layout
+        # the engine's (heads, envs) or (dims, envs) layout; for Dict actions, a 0-d view of each head's cell
         if lay.continuous:
             self._action = np.zeros((self.action_space.shape[0], 1), dtype=np.float64)
+            self._action_cells: tuple[tuple[np.ndarray, str], ...] = ()
+        else:
+            self._action = np.zeros((len(lay.heads), 1), dtype=np.int64)
+            self._action_cells = tuple((self._action[j].reshape(()), head) for j, head in enumerate(lay.heads))
         self._names = self.engine.terms.names
         self._flat = self.engine.flat
         self._first_bar = self.split.start
@@ -141,10 +144,9 @@ class TradingEnv(gym.Env):
         return obs, {"equity": e0, "price": c, "bar": bar, "time": int(self.market.time[bar])}
 
     def step(self, action):
-        if isinstance(action, dict):  # the Dict action space: one index per enabled head
-            encoded = self._action
-            for j, head in enumerate(self._heads):
-                encoded[j, 0] = action[head]
+        if isinstance(action, dict) and self._action_cells:  # the Dict action space: one index per enabled head
+            for cell, head in self._action_cells:  # ``cell[...] =`` writes without making a view of the cell
+                cell[...] = action[head]
         else:  # a Box action, or the heads' indices in head order
             self._action[:, 0] = action
         return self._advance()
@@ -177,7 +179,9 @@ class TradingEnv(gym.Env):
         }
         if self.record:
             self._record(self._t - self._start, (equity, position, price, fee, slippage, reward), flags[4:])
-        return self._observation(row), reward, terminated, truncated, info
+        market = engine.market[row, 0]
+        obs = market if self._flat else {"market": market, "account": engine.account[row, 0]}
+        return obs, reward, terminated, truncated, info
 
     def _observation(self, row: int):
         """Env 0's observation in row ``row`` of the engine's blocks: the flat vector or the market/account dict."""
