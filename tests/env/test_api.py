@@ -10,6 +10,7 @@ from gymnasium.utils.env_checker import check_env
 
 from tests.env.helpers import synthetic_experiment
 from tradecore.env.wrappers import FlattenActions
+from tradecore.errors import TradecoreError
 
 CONFIGS = [
     dict(observation="dict", action_mode="discrete", random_start=True),
@@ -88,6 +89,27 @@ def test_reset_start_option_and_episode_truncation():
     for _ in range(5):
         _, _, term, trunc, _ = env.step({"direction": 0, "size": 0, "stop_loss": 0, "take_profit": 0})
     assert trunc and not term
+
+
+def test_stepping_after_the_episode_ended_asks_for_a_reset():
+    exp = synthetic_experiment(episode_steps=None)
+    env = exp.make_env()
+    flat = {"direction": 0, "size": 0, "stop_loss": 0, "take_profit": 0}
+    env.reset(seed=0, options={"start": env.engine.bounds.last_forced_start})  # the split's last step
+    _, _, term, trunc, _ = env.step(flat)
+    assert trunc and not term
+    for _ in range(2):  # no bar is left to fill at: refused, and nothing changes
+        with pytest.raises(TradecoreError, match=r"^episode is over: call reset\(\)"):
+            env.step(flat)
+    _, info = env.reset(seed=0)
+    _, _, _, _, stepped = env.step(flat)
+    assert stepped["bar"] == info["bar"] + 1
+    truncated = exp.make_env(episode_steps=2)  # the step limit ends an episode just the same
+    truncated.reset(seed=0)
+    truncated.step(flat)
+    assert truncated.step(flat)[3]
+    with pytest.raises(TradecoreError, match="episode is over"):
+        truncated.step(flat)
 
 
 def test_masks_lock_stop_and_take_while_holding():

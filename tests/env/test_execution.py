@@ -8,6 +8,7 @@ import pytest
 
 from tests.env.helpers import hand_experiment
 from tradecore.env import rewards
+from tradecore.errors import TradecoreError
 
 LONG = {"direction": 1}
 FLAT = {"direction": 0}
@@ -167,6 +168,8 @@ def test_ruin_terminates_and_drawdown_stop_terminates():
     _, reward, term, trunc, info = env.step(LONG)
     assert term and not trunc and info["equity"] < 0  # 2x long through a 60% drop
     assert math.isfinite(reward)
+    with pytest.raises(TradecoreError, match="episode is over: call reset"):  # not a division by zero equity
+        env.step(LONG)
     exp = hand_experiment(ohlc, slippage_bps=0.0, fee_bps=0.0, max_drawdown=0.5)
     env = exp.make_env()
     env.reset(seed=0)

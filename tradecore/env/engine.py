@@ -7,10 +7,16 @@ with the same code, :func:`tradecore.env.kernels.step_envs`, bit for bit. The ar
 for one account is :func:`tradecore.env.execution.execute_bar`, which a caller stepping one account on
 live candles uses directly.
 
+A step's results go into a row of blocks of preallocated arrays (:attr:`Engine.out`, ``flags``, ``bars``,
+``market``, ``account``), a row never written before: what an env returned from an earlier step is never
+overwritten, and taking a row costs an index where allocating and freeing a handful of small arrays per
+step would cost more than the step's arithmetic when envs are few. A kept row keeps its block alive (about
+:data:`BLOCK_BYTES` per array).
+
     engine = Engine(market, config, split, terms, num_envs=4, episode_steps=720)
     engine.start(np.ones(4, bool), starts)        # fresh accounts at split-relative bars
-    obs, ended = engine.step(actions)              # (heads, 4) head indices, or (dims, 4) floats
-    engine.out[O_REWARD], engine.flags[F_DONE]     # rows of the step's results (``kernels`` O_* / F_*)
+    row, ended = engine.step(actions)              # (heads, 4) head indices, or (dims, 4) floats
+    engine.out[row, O_REWARD], engine.flags[row, F_DONE], engine.market[row]   # (``kernels`` O_* / F_*)
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from tradecore.errors import TradecoreError
 from tradecore.interfaces import BatchOutcome, BatchRewardTerm, RewardTerm
 
 TermFactory = Callable[[], RewardTerm]
+#: about the size of one block of results (of its largest array)
+BLOCK_BYTES = 1 << 18
 
 
 class Engine:
@@ -59,17 +67,39 @@ class Engine:
         self.terms = RewardTerms(terms, n)
         self.config = pack_config(config, self.layout, self.bounds, split.start, self.features.shape[1], self.terms)
         self.state = np.zeros((n, K.TERM_STATE + 2 * len(self.terms)))
-        self.out = np.zeros((K.OUT_FIELDS + len(self.terms), n))
-        self.flags = np.zeros((K.FLAG_FIELDS, n), dtype=bool)
-        self.outcome = BatchOutcome(*self.out[: K.O_EQUITY + 1], self.flags[K.F_DONE])
-        self._obs_shape = (n, self.observation_width)
+        self.flat = config.observation == "flat"
         self._fresh = np.zeros(self.state.shape[1])
         open_account(self._fresh[:ACCOUNT_SLOTS], self.initial_equity)
+        market_row = n * (self.observation_width if self.flat else self.window * self.features.shape[1]) * 4
+        self._rows = max(1, BLOCK_BYTES // market_row)
+        self._new_blocks()
+
+    def _new_blocks(self) -> None:
+        """Blocks of ``_rows`` rows of results, none written yet (see the module's docstring)."""
+        rows, n = self._rows, self.num_envs
+        self.out = np.empty((rows, K.OUT_FIELDS + len(self.terms), n))
+        self.flags = np.empty((rows, K.FLAG_FIELDS, n), dtype=bool)
+        self.bars = np.empty((rows, n), dtype=np.int64)
+        if self.flat:  # one array holds both parts (kernels: the account features follow the window)
+            self.market = self.account = np.empty((rows, n, self.observation_width), dtype=np.float32)
+        else:
+            self.market = np.empty((rows, n, self.window, self.features.shape[1]), dtype=np.float32)
+            self.account = np.empty((rows, n, K.ACCOUNT_WIDTH), dtype=np.float32)
+        self._row = -1
+
+    def take_row(self) -> int:
+        """A row of the result blocks never handed out before (new blocks when these are used up)."""
+        row = self._row + 1
+        if row == self._rows:
+            self._new_blocks()
+            row = 0
+        self._row = row
+        return row
 
     @property
     def observation_width(self) -> int:
         """Floats in one env's flat observation: the feature window, then the account features."""
-        return self.window * self.features.shape[1] + 7
+        return self.window * self.features.shape[1] + K.ACCOUNT_WIDTH
 
     def start(self, rows: np.ndarray, starts: np.ndarray | int) -> None:
         """Fresh accounts and episodes for the envs where the bool mask ``rows`` is True, at split-relative
@@ -78,34 +108,45 @@ class Engine:
         self.state[rows, K.T] = starts
         self.terms.reset(rows)
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, int]:
+    def step(self, actions: np.ndarray) -> tuple[int, int]:
         """Step every env with ``actions``: ``(heads, num_envs)`` int64 head indices, one row per enabled head in
-        HEAD_ORDER, or ``(dims, num_envs)`` float64 continuous values. Returns the new observations (flat
-        float32 rows) and how many episodes ended."""
-        obs = np.empty(self._obs_shape, dtype=np.float32)
-        ended, bad_head, bad_term = K.step_envs(
-            self.prices, self._features_flat, self.config, actions, self.state, self.out, self.flags, obs
+        HEAD_ORDER, or ``(dims, num_envs)`` float64 continuous values. Returns ``(row, ended)``: the results are
+        in row ``row`` of the result blocks; ``ended`` episodes ended."""
+        row = self.take_row()
+        ended, refused, bad_term = K.step_envs(
+            self.prices,
+            self._features_flat,
+            self.config,
+            actions,
+            self.state,
+            self.out,
+            self.flags,
+            self.bars,
+            self.market,
+            self.account,
+            row,
         )
-        if bad_head >= 0:
-            head = HEAD_ORDER[bad_head]
+        if refused >= 0:
+            if refused == K.EPISODE_OVER:
+                raise TradecoreError("episode is over: call reset() before stepping again")
+            head = HEAD_ORDER[refused]
             raise TradecoreError(f"action head {head!r} has an index outside [0, {len(self.layout.table(head))})")
         if self.terms.called:
-            bad_term = self.terms.add_called(self.out, self.outcome, bad_term)
+            bad_term = self.terms.add_called(self.out[row], self.flags[row], bad_term)
         if bad_term >= 0:
             if bad_term == K.SUM_OVERFLOW:
                 raise TradecoreError("the weighted reward terms sum to a non-finite value; lower the terms' weights")
             raise TradecoreError(
                 f"reward term {self.terms.names[bad_term]!r} returned a non-finite value; check its params and weight"
             )
-        return obs, ended
+        return row, ended
 
-    def observe(self, rows: np.ndarray) -> np.ndarray:
-        """Observations of the envs at integer indices ``rows`` (flat float32 rows)."""
-        obs = np.empty((len(rows), self.observation_width), dtype=np.float32)
-        K.observe(self.prices, self._features_flat, self.config, self.state, rows, obs)
-        return obs
+    def observe(self, rows: np.ndarray, row: int) -> None:
+        """Observations of the envs at integer indices ``rows`` into their places in row ``row`` of
+        :attr:`market`/:attr:`account` (:meth:`take_row` for a new one)."""
+        K.observe(self.prices, self._features_flat, self.config, self.state, rows, self.market, self.account, row)
 
-    def bars(self) -> np.ndarray:
+    def current_bars(self) -> np.ndarray:
         """Each env's current bar (split-relative, int64)."""
         return self.state[:, K.T].astype(np.int64)
 
@@ -138,9 +179,10 @@ class RewardTerms:
         for _, _, term in self.called:
             term.reset_rows(rows)
 
-    def add_called(self, out: np.ndarray, outcome: BatchOutcome, bad: int) -> int:
+    def add_called(self, out: np.ndarray, flags: np.ndarray, bad: int) -> int:
         """The called terms' weighted shares into ``out``, and the reward re-summed in term order (the scalar
         order: ``0.0 + share_0 + share_1 + ...``). Returns the first bad term as :func:`kernels.step_envs` does."""
+        outcome = BatchOutcome(*out[: K.O_EQUITY + 1], flags[K.F_DONE])
         for k, weight, term in self.called:
             out[K.OUT_FIELDS + k] = weight * np.asarray(term.batch(outcome), dtype=np.float64)
         shares = out[K.OUT_FIELDS :]

@@ -11,10 +11,17 @@ Arrays (``n`` envs, ``k`` reward terms):
 - ``config``: float64 vector, the ``C_*`` slots (filled by :func:`tradecore.env.engine.pack_config`)
 - ``actions``: ``(heads, n)``: one row per enabled head (HEAD_ORDER) of discrete indices (int64), or per
   continuous dimension of values (float64)
-- ``state``: float64 ``(n, STATE_SLOTS + 2 k)``: the account (:mod:`~tradecore.env.execution` slots), then the
-  episode's bar ``T`` and step count ``STEPS`` (exact integers), then two slots of state per reward term
-- ``out``: float64 ``(OUT_FIELDS + k, n)`` and ``flags``: bool ``(FLAG_FIELDS, n)``: the step's results, one row
-  per ``O_*`` / ``F_*`` field, then the weighted share of each reward term
+- ``state``: float64 ``(n, TERM_STATE + 2 k)``: the account (:mod:`~tradecore.env.execution` slots), then the
+  episode's bar ``T`` and step count ``STEPS`` (exact integers) and ``OVER`` (1.0 once the episode has ended),
+  then two slots of state per reward term
+- ``out``: float64 ``(rows, OUT_FIELDS + k, n)`` and ``flags``: bool ``(rows, FLAG_FIELDS, n)``: a step's results in
+  row ``row`` of these blocks, one row per ``O_*`` / ``F_*`` field, then the weighted share of each reward term;
+  ``bars``: int64 ``(rows, n)``: each env's bar after the step (the market's row)
+- ``market`` and ``account``: float32 observation blocks, ``(rows, n, window, nf)`` and ``(rows, n, 7)``; for flat
+  observations both are the same ``(rows, n, window * nf + 7)`` block (the account features follow the window)
+
+A step writes every value of its row of the blocks, so the blocks may come from ``np.empty``; a caller hands out
+each row once (:class:`tradecore.env.engine.Engine`), so results returned to a user are never overwritten.
 """
 
 from __future__ import annotations
@@ -23,13 +30,22 @@ import math
 
 from numba import njit
 
-from tradecore.env.execution import ACCOUNT_SLOTS, DRAWDOWN, EQUITY, QTY, account_features, execute_bar
+from tradecore.env.execution import (
+    ACCOUNT_FEATURES,
+    ACCOUNT_SLOTS,
+    DRAWDOWN,
+    EQUITY,
+    QTY,
+    account_features,
+    execute_bar,
+)
 
 LOG_FLOOR = math.log(1e-12)
 
-# state slots after the account's: the episode's current bar (split-relative) and steps taken
-T, STEPS = ACCOUNT_SLOTS, ACCOUNT_SLOTS + 1
-TERM_STATE = ACCOUNT_SLOTS + 2  # two slots per reward term from here
+# state slots after the account's: the episode's current bar (split-relative), steps taken, and whether the
+# episode has ended (its next step is refused: the data may have run out)
+T, STEPS, OVER = ACCOUNT_SLOTS, ACCOUNT_SLOTS + 1, ACCOUNT_SLOTS + 2
+TERM_STATE = ACCOUNT_SLOTS + 3  # two slots per reward term from here
 # config slots: costs, episode bounds, action decoding; the head tables and the reward plan follow
 C_SLIPPAGE, C_FEE, C_EQUITY, C_MAX_DRAWDOWN, C_LIMIT, C_ROWS, C_WINDOW, C_FEATURES = range(8)
 C_CONTINUOUS, C_ALLOW_SHORT, C_LEVERAGE, C_TABLE_WIDTH, C_TERMS, C_FIRST_BAR = range(8, 14)
@@ -37,12 +53,16 @@ C_HEAD_COLUMN = 14  # 4 slots: each head's row in ``actions`` (HEAD_ORDER), -1 w
 C_TABLE_LEN = 18  # 4 slots: each head's table length
 C_TABLES = 22  # 4 x table width: the head tables (index -> value), then 3 slots per term: kind, weight, eta
 # out rows: the reward-term outcome fields (tradecore.env.rewards.OUTCOME_FIELDS order, ``done`` is a flag),
-# then what the step's info reports; the terms' weighted shares follow
+# then the reward and what the step's info reports (one block, in info order); the terms' weighted shares follow
 O_RET, O_LOG_RET, O_FEE, O_SLIPPAGE, O_TURNOVER, O_EXPOSURE, O_DRAWDOWN, O_DRAWDOWN_PREV, O_EQUITY = range(9)
-O_REWARD, O_EQUITY_ABS, O_POSITION, O_PRICE, O_FEE_ABS, O_SLIPPAGE_ABS, O_BAR = range(9, 16)
-OUT_FIELDS = 16
+O_REWARD, O_EQUITY_ABS, O_POSITION, O_PRICE, O_FEE_ABS, O_SLIPPAGE_ABS = range(9, 15)
+OUT_FIELDS = 15
+# flags: the episode's end, then what the step's info reports (one block, in info order)
 F_DONE, F_TERMINATED, F_TRUNCATED, F_TRADE, F_OPENED, F_CLOSED, F_STOP_HIT, F_TAKE_HIT = range(8)
 FLAG_FIELDS = 8
+#: ``refused`` when an env's episode has ended and it was not restarted
+EPISODE_OVER = 4
+ACCOUNT_WIDTH = len(ACCOUNT_FEATURES)  # floats of the account part of an observation
 
 # reward-term kinds computed here (chosen by tradecore.env.engine); OTHER: a term the caller computes
 R_OTHER, R_PNL_LOG, R_PNL_SIMPLE, R_FEE_SLIP, R_FEE, R_DD_INCREASE, R_DD_LEVEL, R_EXPOSURE = range(-1, 7)
@@ -52,25 +72,29 @@ SUM_OVERFLOW = 1 << 30
 
 
 @njit(cache=True)
-def step_envs(prices, features, config, actions, state, out, flags, obs):
-    """Step every env one bar and write the new observations into float32 ``obs`` ``(n, window * nf + 7)``
-    (a caller's fresh array: an array returned from numba costs more than one passed in). Returns
-    ``(ended, bad_head, bad_term)``: ``ended`` envs whose episode ended; ``bad_head`` >= 0 is the first head
-    (HEAD_ORDER) with an out-of-range index (nothing was stepped); ``bad_term`` >= 0 the first reward term
-    with a non-finite weighted value (or :data:`SUM_OVERFLOW`); both -1 when all is well."""
+def step_envs(prices, features, config, actions, state, out, flags, bars, market, account, row):
+    """Step every env one bar; the results and the new observations go into row ``row`` of the caller's blocks
+    (arrays passed in cost less than arrays returned from numba). Returns ``(ended, refused, bad_term)``:
+    ``ended`` envs whose episode ended; ``refused`` >= 0 means nothing was stepped: the first head (HEAD_ORDER)
+    with an out-of-range index, or :data:`EPISODE_OVER`; ``bad_term`` >= 0 is the first reward term with a
+    non-finite weighted value (or :data:`SUM_OVERFLOW`); both -1 when all is well."""
     n = state.shape[0]
-    for i in range(n):  # every action is checked before any env steps
+    for i in range(n):  # every env and action is checked before any env steps
+        if state[i, OVER]:
+            return 0, EPISODE_OVER, -1
         bad_head = _decode(config, actions, i)[0]
         if bad_head >= 0:
             return 0, bad_head, -1
+    results, marks, now = out[row], flags[row], bars[row]
+    first_bar = int(config[C_FIRST_BAR])
     bad_term = -1
     ended = 0
     for i in range(n):
-        row = state[i]
-        k = int(row[T]) + 1
+        acct = state[i]
+        k = int(acct[T]) + 1
         _, target, stop_index, take_index, stop_dist, take_dist = _decode(config, actions, i)
         costs = execute_bar(
-            row,
+            acct,
             prices[k, 0],
             prices[k, 1],
             prices[k, 2],
@@ -83,13 +107,14 @@ def step_envs(prices, features, config, actions, state, out, flags, obs):
             config[C_SLIPPAGE],
             config[C_FEE],
         )
-        _record(config, row, k, prices[k, 3], costs, out, flags, i)
-        bad = _rewards(config, row, out, flags, i)
+        _record(config, acct, k, prices[k, 3], costs, results, marks, i)
+        now[i] = first_bar + k
+        bad = _rewards(config, acct, results, marks, i)
         if bad >= 0 and bad_term < 0:
             bad_term = bad
-        ended += flags[F_DONE, i]
+        ended += marks[F_DONE, i]
     for i in range(n):
-        _observe_row(prices, features, config, state[i], obs[i])
+        _observe_row(prices, features, config, state[i], market[row, i], account[row, i])
     return ended, -1, bad_term
 
 
@@ -177,7 +202,7 @@ def _record(config, row, k, close, costs, out, flags, i):
     out[O_PRICE, i] = close
     out[O_FEE_ABS, i] = fee
     out[O_SLIPPAGE_ABS, i] = slip
-    out[O_BAR, i] = config[C_FIRST_BAR] + k
+    row[OVER] = terminated or truncated
     flags[F_DONE, i] = terminated or truncated
     flags[F_TERMINATED, i] = terminated
     flags[F_TRUNCATED, i] = truncated
@@ -245,22 +270,27 @@ def _rewards(config, row, out, flags, i):
 
 
 @njit(cache=True)
-def observe(prices, features, config, state, rows, obs):
-    """Observations of envs ``rows`` at their current bar into float32 ``obs`` ``(len(rows), window * nf + 7)``:
-    the feature window (oldest row first, flattened) then the account features."""
+def observe(prices, features, config, state, rows, market, account, row):
+    """Observations of the envs ``rows`` (int64 indices) at their current bar, into those envs' places in row
+    ``row`` of the ``market``/``account`` blocks: the feature window (oldest row first) then the account features."""
     for j in range(rows.shape[0]):
-        _observe_row(prices, features, config, state[rows[j]], obs[j])
+        i = rows[j]
+        _observe_row(prices, features, config, state[i], market[row, i], account[row, i])
 
 
 @njit(cache=True, inline="always")
-def _observe_row(prices, features, config, row, dst):
+def _observe_row(prices, features, config, row, market, account):
+    """One env's observation: ``market`` ``(window, nf)`` or, flat, the ``(window * nf + 7,)`` row that is also
+    ``account`` (the account features then go after the window)."""
     window = int(config[C_WINDOW])
     nf = int(config[C_FEATURES])
     width = window * nf
     t = int(row[T])
     first = (t + 1 - window) * nf
-    # an explicit loop over two 1-d slices vectorises; a slice assignment checks for overlap and copies twice
+    # an explicit loop over two 1-d arrays vectorises; a slice assignment checks for overlap and copies twice
     src = features[first : first + width]
+    dst = market.reshape(market.size)
     for q in range(width):
         dst[q] = src[q]
-    account_features(row, prices[t, 3], config[C_EQUITY], dst[width:])
+    offset = account.shape[0] - ACCOUNT_WIDTH
+    account_features(row, prices[t, 3], config[C_EQUITY], account[offset:])

@@ -76,25 +76,26 @@ class TradingEnv(gym.Env):
         self._terms = list(terms)
         self.action_space = self.layout.action_space()
         self.observation_space = observation_space(config.observation, self.window, market.features.shape[1])
-        self._set_up_stepping(config)
+        self._set_up_stepping()
         self._set_up_rendering(render_mode, record)
         self.engine.start(self._all, self.engine.bounds.first_start)
         self._t = self._start = self.engine.bounds.first_start
 
-    def _set_up_stepping(self, config: EnvConfig) -> None:
-        """Buffers and views reused by every step (a step then allocates only its observation)."""
+    def _set_up_stepping(self) -> None:
+        """What every step reuses: the action buffer, the names and places of its results."""
         lay = self.layout
         self._all = np.ones(1, dtype=bool)
-        self._heads = lay.heads
-        self._action = np.zeros((len(lay.heads), 1), dtype=np.int64)  # the engine's (heads, envs) layout
+        self._first_env = np.zeros(1, dtype=np.int64)
+        # the engine's (heads, envs) or (dims, envs) layout; for Dict actions, a 0-d view of each head's cell
         if lay.continuous:
             self._action = np.zeros((self.action_space.shape[0], 1), dtype=np.float64)
-        self._out = self.engine.out.reshape(-1)
-        self._flags = self.engine.flags.reshape(-1)
+            self._action_cells: tuple[tuple[np.ndarray, str], ...] = ()
+        else:
+            self._action = np.zeros((len(lay.heads), 1), dtype=np.int64)
+            self._action_cells = tuple((self._action[j].reshape(()), head) for j, head in enumerate(lay.heads))
         self._names = self.engine.terms.names
-        self._flat = config.observation == "flat"
-        self._wf = self.window * self.engine.features.shape[1]
-        self._market_shape = (self.window, self.engine.features.shape[1])
+        self._flat = self.engine.flat
+        self._first_bar = self.split.start
 
     def _set_up_rendering(self, render_mode: str | None, record: bool) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -136,15 +137,16 @@ class TradingEnv(gym.Env):
         e0 = self.engine.initial_equity
         if self.record:
             self._record(0, (e0, 0.0, c, 0.0, 0.0, 0.0), (False, False, False, False))
-        obs = self._observation(self.engine.observe(np.zeros(1, dtype=np.int64)))
+        row = self.engine.take_row()
+        self.engine.observe(self._first_env, row)
+        obs = self._observation(row)
         bar = self.split.start + start
         return obs, {"equity": e0, "price": c, "bar": bar, "time": int(self.market.time[bar])}
 
     def step(self, action):
-        if isinstance(action, dict):  # the Dict action space: one index per enabled head
-            encoded = self._action
-            for j, head in enumerate(self._heads):
-                encoded[j, 0] = action[head]
+        if isinstance(action, dict) and self._action_cells:  # the Dict action space: one index per enabled head
+            for cell, head in self._action_cells:  # ``cell[...] =`` writes without making a view of the cell
+                cell[...] = action[head]
         else:  # a Box action, or the heads' indices in head order
             self._action[:, 0] = action
         return self._advance()
@@ -155,20 +157,12 @@ class TradingEnv(gym.Env):
         return self._advance()
 
     def _advance(self):
-        obs, _ = self.engine.step(self._action)
+        engine = self.engine
+        row, _ = engine.step(self._action)
         self._t += 1
-        # one list per result matrix, unpacked in the kernels' O_* / F_* row order
-        (
-            *_,
-            reward,
-            equity,
-            position,
-            price,
-            fee,
-            slippage,
-            bar,
-        ) = self._out[: K.OUT_FIELDS].tolist()
-        _, terminated, truncated, trade, opened, closed, stop_hit, take_hit = flags = self._flags.tolist()
+        values = engine.out[row, :, 0].tolist()
+        reward, equity, position, price, fee, slippage = values[K.O_REWARD : K.OUT_FIELDS]
+        _, terminated, truncated, trade, opened, closed, stop_hit, take_hit = flags = engine.flags[row, :, 0].tolist()
         info = {
             "equity": equity,
             "position": position,
@@ -180,18 +174,20 @@ class TradingEnv(gym.Env):
             "closed": closed,
             "stop_hit": stop_hit,
             "take_hit": take_hit,
-            "reward_terms": dict(zip(self._names, self._out[K.OUT_FIELDS :].tolist())),
-            "bar": int(bar),
+            "reward_terms": dict(zip(self._names, values[K.OUT_FIELDS :])),
+            "bar": self._first_bar + self._t,
         }
         if self.record:
             self._record(self._t - self._start, (equity, position, price, fee, slippage, reward), flags[4:])
-        return self._observation(obs), reward, terminated, truncated, info
+        market = engine.market[row, 0]
+        obs = market if self._flat else {"market": market, "account": engine.account[row, 0]}
+        return obs, reward, terminated, truncated, info
 
-    def _observation(self, rows: np.ndarray):
-        """Env 0's observation from the engine's flat rows: the flat vector or the ``market``/``account`` dict."""
+    def _observation(self, row: int):
+        """Env 0's observation in row ``row`` of the engine's blocks: the flat vector or the market/account dict."""
         if self._flat:
-            return rows[0]
-        return {"market": rows[0, : self._wf].reshape(self._market_shape), "account": rows[0, self._wf :]}
+            return self.engine.market[row, 0]
+        return {"market": self.engine.market[row, 0], "account": self.engine.account[row, 0]}
 
     # -- masks, records, rendering ----------------------------------------------------------------
     def action_mask_heads(self) -> list[np.ndarray]:

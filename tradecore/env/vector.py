@@ -26,28 +26,30 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from tradecore.config.env import EnvConfig
-from tradecore.env import kernels as K
 from tradecore.env.engine import Engine, TermFactory
 from tradecore.env.execution import QTY, STOP_INDEX, TAKE_INDEX
+from tradecore.env.kernels import (
+    F_CLOSED,
+    F_DONE,
+    F_OPENED,
+    F_STOP_HIT,
+    F_TAKE_HIT,
+    F_TERMINATED,
+    F_TRADE,
+    F_TRUNCATED,
+    O_EQUITY_ABS,
+    O_FEE_ABS,
+    O_POSITION,
+    O_PRICE,
+    O_REWARD,
+    O_SLIPPAGE_ABS,
+    OUT_FIELDS,
+)
 from tradecore.env.market import MarketData
 from tradecore.env.trading import observation_space
 from tradecore.errors import TradecoreError
 
 _UNSET: Any = object()
-_INFO_FLOATS = (
-    ("equity", K.O_EQUITY_ABS),
-    ("position", K.O_POSITION),
-    ("price", K.O_PRICE),
-    ("fee", K.O_FEE_ABS),
-    ("slippage", K.O_SLIPPAGE_ABS),
-)
-_INFO_FLAGS = (
-    ("trade", K.F_TRADE),
-    ("opened", K.F_OPENED),
-    ("closed", K.F_CLOSED),
-    ("stop_hit", K.F_STOP_HIT),
-    ("take_hit", K.F_TAKE_HIT),
-)
 
 
 class BatchedTradingEnv(VectorEnv):
@@ -86,9 +88,12 @@ class BatchedTradingEnv(VectorEnv):
         self._rngs = [seeding.np_random(None if seed is None else seed + i)[0] for i in range(n)]
         self._all = np.ones(n, dtype=bool)
         self._indices = np.arange(n)
-        self._flat = config.observation == "flat"
-        self._wf = self.window * self.engine.features.shape[1]
-        self._market_shape = (n, self.window, self.engine.features.shape[1])
+        self._flat = self.engine.flat
+        self._term_rows = tuple((name, OUT_FIELDS + k) for k, name in enumerate(self.engine.terms.names))
+        self._continuous = self.layout.continuous
+        self._heads = self.layout.heads
+        self._actions = np.zeros((len(self._heads), n), dtype=np.int64)  # the engine's (heads, envs) layout
+        self._action_rows = tuple(zip(self._actions, self._heads))
         self.engine.start(self._all, self.engine.bounds.first_start)
 
     # -- resets -----------------------------------------------------------------------------------
@@ -105,11 +110,13 @@ class BatchedTradingEnv(VectorEnv):
             self.engine.start(self._all, starts)
         else:
             self._restart(self._all)
-        bars = self.engine.bars()
-        obs = self.engine.observe(self._indices)
-        return self._observations(obs), {
-            "equity": np.full(self.num_envs, self.engine.initial_equity),
-            "price": self.engine.prices[bars, 3],
+        engine = self.engine
+        row = engine.take_row()
+        engine.observe(self._indices, row)
+        bars = engine.current_bars()
+        return self._observation(row), {
+            "equity": np.full(self.num_envs, engine.initial_equity),
+            "price": engine.prices[bars, 3],
             "bar": self.split.start + bars,
         }
 
@@ -124,43 +131,65 @@ class BatchedTradingEnv(VectorEnv):
 
     # -- stepping ---------------------------------------------------------------------------------
     def _encode(self, actions) -> np.ndarray:
-        """The engine's ``(heads, num_envs)`` layout (a transposed view for ``(num_envs, heads)`` arrays)."""
-        n, lay = self.num_envs, self.layout
-        if lay.continuous:
-            return np.asarray(actions, dtype=np.float64).reshape(n, -1).T
+        """The engine's ``(heads, num_envs)`` layout: the Dict's arrays copied into one buffer the kernel reads at
+        once, or a transposed view of a ``(num_envs, heads)`` array."""
+        if self._continuous:
+            return np.asarray(actions, dtype=np.float64).reshape(self.num_envs, -1).T
         if isinstance(actions, dict):
-            return np.array([actions[head] for head in lay.heads], dtype=np.int64).reshape(len(lay.heads), n)
-        return np.asarray(actions, dtype=np.int64).reshape(n, len(lay.heads)).T
+            try:
+                for row, head in self._action_rows:  # ``row[...] =`` copies without making a view of the row
+                    row[...] = actions[head]
+            except ValueError:  # not one value per env (a column per head, say): numpy's reshape decides
+                values = np.array([actions[head] for head in self._heads], dtype=np.int64)
+                return values.reshape(len(self._heads), self.num_envs)
+            return self._actions
+        return np.asarray(actions, dtype=np.int64).reshape(self.num_envs, len(self._heads)).T
 
     def step(self, actions):
-        obs, ended = self.engine.step(self._encode(actions))
-        # one copy of each result matrix per step; the info arrays are rows of those copies
-        out, flags = self.engine.out.copy(), self.engine.flags.copy()
-        infos: dict[str, Any] = {name: out[row] for name, row in _INFO_FLOATS}
-        infos.update({name: flags[row] for name, row in _INFO_FLAGS})
-        infos["reward_terms"] = dict(zip(self.engine.terms.names, out[K.OUT_FIELDS :]))
-        infos["bar"] = out[K.O_BAR].astype(np.int64)
-        if ended:
-            done = flags[K.F_DONE]
-            rows = np.flatnonzero(done)
-            final = self._observations(obs[rows])
-            final_obs = np.full(self.num_envs, None, dtype=object)
-            for j, i in enumerate(rows.tolist()):
-                final_obs[i] = {k: v[j] for k, v in final.items()} if isinstance(final, dict) else final[j]
-            infos["final_obs"] = final_obs
-            infos["_final_obs"] = done
-            self._restart(done)
-            obs[rows] = self.engine.observe(rows)
-        return self._observations(obs), out[K.O_REWARD], flags[K.F_TERMINATED], flags[K.F_TRUNCATED], infos
-
-    def _observations(self, rows: np.ndarray):
-        """The engine's flat observation rows as this env's observations (flat, or the market/account dict)."""
-        if self._flat:
-            return rows
-        return {
-            "market": rows[:, : self._wf].reshape(len(rows), *self._market_shape[1:]),
-            "account": rows[:, self._wf :],
+        # the results are a row of the engine's blocks, never written again (so nothing returned is overwritten
+        # later); each info array is a row of it, taken by one integer index (cheaper than iterating or a tuple)
+        engine = self.engine
+        row, ended = engine.step(self._encode(actions))
+        out, flags = engine.out[row], engine.flags[row]
+        infos: dict[str, Any] = {
+            "equity": out[O_EQUITY_ABS],
+            "position": out[O_POSITION],
+            "price": out[O_PRICE],
+            "fee": out[O_FEE_ABS],
+            "slippage": out[O_SLIPPAGE_ABS],
+            "trade": flags[F_TRADE],
+            "opened": flags[F_OPENED],
+            "closed": flags[F_CLOSED],
+            "stop_hit": flags[F_STOP_HIT],
+            "take_hit": flags[F_TAKE_HIT],
+            "reward_terms": {name: out[k] for name, k in self._term_rows},
+            "bar": engine.bars[row],
         }
+        if ended:
+            self._autoreset(row, infos)
+        market = engine.market[row]
+        obs = market if self._flat else {"market": market, "account": engine.account[row]}
+        return obs, out[O_REWARD], flags[F_TERMINATED], flags[F_TRUNCATED], infos
+
+    def _autoreset(self, row: int, infos: dict[str, Any]) -> None:
+        """The ended sub-envs' observations into ``infos["final_obs"]``, then their next episodes' first ones."""
+        engine = self.engine
+        done = engine.flags[row, F_DONE]
+        ended = np.flatnonzero(done)
+        final_market, final_account = engine.market[row, ended], engine.account[row, ended]
+        final_obs = np.full(self.num_envs, None, dtype=object)
+        for j, i in enumerate(ended.tolist()):
+            final_obs[i] = final_market[j] if self._flat else {"market": final_market[j], "account": final_account[j]}
+        infos["final_obs"] = final_obs
+        infos["_final_obs"] = done
+        self._restart(done)
+        engine.observe(ended, row)
+
+    def _observation(self, row: int):
+        """Row ``row`` of the engine's observation blocks as this env's observation: flat, or the Dict's dict."""
+        if self._flat:
+            return self.engine.market[row]
+        return {"market": self.engine.market[row], "account": self.engine.account[row]}
 
     def action_masks(self) -> np.ndarray:
         """Per sub-env concatenated head masks, shape ``(num_envs, sum(nvec))`` (MaskablePPO format)."""
