@@ -11,8 +11,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from tradecore.features import kernels
 from tradecore.interfaces import Candles, Indicator
+
+
+def _kernels():
+    """The numba kernels, imported on first compute: listing, validating and sizing warm-ups never pay
+    numba's import."""
+    from tradecore.features import kernels
+
+    return kernels
 
 
 def _column(candles: Candles, name: str) -> np.ndarray:
@@ -52,7 +59,7 @@ class Returns(StandardIndicator):
 
     def compute(self, candles):
         out = _empty(candles)
-        kernels.rate_of_change(_column(candles, self.params.source), self.params.period, self.log, out)
+        _kernels().rate_of_change(_column(candles, self.params.source), self.params.period, self.log, out)
         return {self.output_columns[0]: out}
 
 
@@ -64,7 +71,7 @@ class LogReturns(Returns):
 
 
 class _MovingAverage(StandardIndicator):
-    kernel = staticmethod(kernels.sma)
+    kernel = "sma"  #: the kernel's name in tradecore.features.kernels
 
     @property
     def warmup(self) -> int:
@@ -72,23 +79,23 @@ class _MovingAverage(StandardIndicator):
 
     def compute(self, candles):
         out = _empty(candles)
-        type(self).kernel(_column(candles, self.params.source), self.params.period, out)
+        getattr(_kernels(), self.kernel)(_column(candles, self.params.source), self.params.period, out)
         return {self.output_columns[0]: out}
 
 
 class SMA(_MovingAverage):
     output_columns = ("sma",)
-    kernel = staticmethod(kernels.sma)
+    kernel = "sma"
 
 
 class EMA(_MovingAverage):
     output_columns = ("ema",)
-    kernel = staticmethod(kernels.ema)
+    kernel = "ema"
 
 
 class WMA(_MovingAverage):
     output_columns = ("wma",)
-    kernel = staticmethod(kernels.wma)
+    kernel = "wma"
 
 
 class RSI(StandardIndicator):
@@ -100,7 +107,7 @@ class RSI(StandardIndicator):
 
     def compute(self, candles):
         out = _empty(candles)
-        kernels.rsi(_column(candles, self.params.source), self.params.period, out)
+        _kernels().rsi(_column(candles, self.params.source), self.params.period, out)
         return {"rsi": out}
 
 
@@ -114,7 +121,7 @@ class MACD(StandardIndicator):
     def compute(self, candles):
         line, signal, hist = _empty(candles), _empty(candles), _empty(candles)
         p = self.params
-        kernels.macd(_column(candles, p.source), p.fast, p.slow, p.signal, line, signal, hist)
+        _kernels().macd(_column(candles, p.source), p.fast, p.slow, p.signal, line, signal, hist)
         return {"macd": line, "signal": signal, "hist": hist}
 
 
@@ -127,7 +134,7 @@ class ATR(StandardIndicator):
 
     def compute(self, candles):
         out = _empty(candles)
-        kernels.atr(
+        _kernels().atr(
             _column(candles, "high"), _column(candles, "low"), _column(candles, "close"), self.params.period, out
         )
         return {"atr": out}
@@ -142,7 +149,7 @@ class BollingerBands(StandardIndicator):
 
     def compute(self, candles):
         upper, middle, lower = _empty(candles), _empty(candles), _empty(candles)
-        kernels.bbands(
+        _kernels().bbands(
             _column(candles, self.params.source), self.params.period, float(self.params.nbdev), upper, middle, lower
         )
         return {"upper": upper, "middle": middle, "lower": lower}
@@ -159,7 +166,7 @@ class Volatility(StandardIndicator):
 
     def compute(self, candles):
         out, scratch = _empty(candles), _empty(candles)
-        kernels.log_return_volatility(_column(candles, "close"), self.params.period, self.params.ddof, out, scratch)
+        _kernels().log_return_volatility(_column(candles, "close"), self.params.period, self.params.ddof, out, scratch)
         return {"volatility": out}
 
 
@@ -174,7 +181,7 @@ class ZScore(StandardIndicator):
 
     def compute(self, candles):
         out, scratch = _empty(candles), _empty(candles)
-        kernels.zscore(_column(candles, self.params.source), self.params.period, out, scratch)
+        _kernels().zscore(_column(candles, self.params.source), self.params.period, out, scratch)
         return {"zscore": out}
 
 
@@ -189,7 +196,7 @@ class VWAP(StandardIndicator):
 
     def compute(self, candles):
         out = _empty(candles)
-        kernels.rolling_vwap(
+        _kernels().rolling_vwap(
             _column(candles, "high"),
             _column(candles, "low"),
             _column(candles, "close"),
@@ -205,7 +212,7 @@ class OBV(StandardIndicator):
 
     def compute(self, candles):
         out = _empty(candles)
-        kernels.obv(_column(candles, self.params.source), _column(candles, "volume"), out)
+        _kernels().obv(_column(candles, self.params.source), _column(candles, "volume"), out)
         return {"obv": out}
 
 
@@ -220,7 +227,7 @@ class Stochastic(StandardIndicator):
     def compute(self, candles):
         k, d, scratch = _empty(candles), _empty(candles), _empty(candles)
         p = self.params
-        kernels.stoch(
+        _kernels().stoch(
             _column(candles, "high"),
             _column(candles, "low"),
             _column(candles, "close"),
@@ -243,7 +250,7 @@ class ADX(StandardIndicator):
 
     def compute(self, candles):
         out = _empty(candles)
-        kernels.adx(
+        _kernels().adx(
             _column(candles, "high"), _column(candles, "low"), _column(candles, "close"), self.params.period, out
         )
         return {"adx": out}
@@ -266,7 +273,7 @@ class TimeFeatures(StandardIndicator):
         t = np.ascontiguousarray(candles.time, dtype=np.int64)
         hour = [_empty(candles), _empty(candles)] if self.params.hour else [np.empty(0), np.empty(0)]
         dow = [_empty(candles), _empty(candles)] if self.params.day_of_week else [np.empty(0), np.empty(0)]
-        kernels.cyclic_time(t, *hour, *dow, self.params.hour, self.params.day_of_week)
+        _kernels().cyclic_time(t, *hour, *dow, self.params.hour, self.params.day_of_week)
         out = {}
         if self.params.hour:
             out["hour_sin"], out["hour_cos"] = hour
