@@ -14,11 +14,11 @@ Arrays (``n`` envs, ``k`` reward terms):
 - ``state``: float64 ``(n, TERM_STATE + 2 k)``: the account (:mod:`~tradecore.env.execution` slots), then the
   episode's bar ``T`` and step count ``STEPS`` (exact integers) and ``OVER`` (1.0 once the episode has ended),
   then two slots of state per reward term
-- ``out``: float64 ``(rows, OUT_FIELDS + k, n)`` and ``flags``: bool ``(rows, FLAG_FIELDS, n)``: a step's results in
-  row ``row`` of these blocks, one row per ``O_*`` / ``F_*`` field, then the weighted share of each reward term;
-  ``bars``: int64 ``(rows, n)``: each env's bar after the step (the market's row)
-- ``market`` and ``account``: float32 observation blocks, ``(rows, n, window, nf)`` and ``(rows, n, 7)``; for flat
-  observations both are the same ``(rows, n, window * nf + 7)`` block (the account features follow the window)
+- ``out``: float64 ``(b, OUT_FIELDS + k, n)`` and ``flags``: bool ``(b, FLAG_FIELDS, n)``: blocks of ``b`` steps'
+  results; a step writes row ``row`` of them, one row per ``O_*`` / ``F_*`` field, then the weighted share of each
+  reward term; ``bars``: int64 ``(b, n)``: each env's bar after the step (the market's row)
+- ``market`` and ``account``: float32 observation blocks, ``(b, n, window, nf)`` and ``(b, n, 7)``; for flat
+  observations both are the same ``(b, n, window * nf + 7)`` block (the account features follow the window)
 
 A step writes every value of its row of the blocks, so the blocks may come from ``np.empty``; a caller hands out
 each row once (:class:`tradecore.env.engine.Engine`), so results returned to a user are never overwritten.
