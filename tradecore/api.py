@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "Policy": "tradecore.interfaces",
     "ComputeBackend": "tradecore.interfaces",
     "Experiment": "tradecore.env.experiment",
+    "describe_space": "tradecore.env.spaces",
     "RunRequest": "tradecore.interfaces",
     "RunOutcome": "tradecore.interfaces",
     "StageReport": "tradecore.interfaces",
@@ -115,6 +116,7 @@ if TYPE_CHECKING:
     from tradecore.data.trades import candles_from_arrays as candles_from_trades
     from tradecore.devices import resolve_torch_device
     from tradecore.env.experiment import Experiment, build_experiment
+    from tradecore.env.spaces import describe_space
     from tradecore.errors import ManifestError, TradecoreError
     from tradecore.features.labels import labelled_indicators
     from tradecore.features.pipeline import build_features

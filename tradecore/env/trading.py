@@ -108,19 +108,6 @@ class TradingEnv(gym.Env):
             self._rec.update({k: np.zeros(size, dtype=np.int64) for k in ("bar", "time")})
             self._rec.update({k: np.zeros(size, dtype=bool) for k in _RECORD_FLAGS})
 
-    # tradecore.runs.evaluate reads these; it should move to engine.bounds and experiment.reward_names
-    @property
-    def _min_start(self) -> int:
-        return self.engine.bounds.first_start
-
-    @property
-    def _n(self) -> int:
-        return self.engine.bounds.rows
-
-    @property
-    def _e0(self) -> float:
-        return self.engine.initial_equity
-
     # -- reset and step ---------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)

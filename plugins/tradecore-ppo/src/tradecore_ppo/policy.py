@@ -14,22 +14,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from tradecore.api import TradecoreError
+from tradecore.api import TradecoreError, describe_space
 from tradecore_ppo.ppo import PPO, ActionHeads, Agent, ObsLayout
 
 FORMAT = "tradecore-ppo/1"
-
-
-def describe_space(space: gym.Space) -> str:
-    if isinstance(space, gym.spaces.Dict):
-        return "{" + ", ".join(f"{k}: {describe_space(v)}" for k, v in space.spaces.items()) + "}"
-    if isinstance(space, gym.spaces.Box):
-        return f"Box{tuple(space.shape)}"
-    if isinstance(space, gym.spaces.MultiDiscrete):
-        return f"MultiDiscrete{[int(n) for n in space.nvec]}"
-    if isinstance(space, gym.spaces.Discrete):
-        return f"Discrete({space.n})"
-    return str(space)
 
 
 def save_model(path: Path, ppo: PPO, *, training_state: bool) -> None:

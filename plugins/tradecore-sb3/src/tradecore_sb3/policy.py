@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tradecore.api import TradecoreError
+from tradecore.api import TradecoreError, describe_space
 
 #: objects not to unpickle from a saved model (training-only callables; avoids version mismatches)
 CUSTOM_OBJECTS = {
@@ -34,18 +34,6 @@ def algo_class(name: str) -> Any:
     import sb3_contrib
 
     return getattr(sb3_contrib, name)
-
-
-def describe_space(space: gym.Space) -> str:
-    if isinstance(space, gym.spaces.Dict):
-        return "{" + ", ".join(f"{k}: {describe_space(v)}" for k, v in space.spaces.items()) + "}"
-    if isinstance(space, gym.spaces.Box):
-        return f"Box{tuple(space.shape)}"
-    if isinstance(space, gym.spaces.MultiDiscrete):
-        return f"MultiDiscrete{list(space.nvec)}"
-    if isinstance(space, gym.spaces.Discrete):
-        return f"Discrete({space.n})"
-    return str(space)
 
 
 def spaces_match(a: gym.Space, b: gym.Space) -> bool:
