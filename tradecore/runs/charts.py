@@ -149,7 +149,7 @@ def price_figure(agent: dict[str, np.ndarray]) -> dict:
     # above the plot: below it, the legend would cover the range slider
     layout["legend"] = {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}
     layout["height"] = HEIGHT + 120
-    if is_wide(close):
+    if is_wide(low, high):
         layout["yaxis"]["type"] = "log"
     return _chart("price", "Price with the agent's entries and exits", data, layout)
 
