@@ -103,7 +103,9 @@ def exchange_facts(registry: Registry, exchange: str) -> ExchangeFacts:
     return ExchangeFacts()
 
 
-def run_fetch_job(unit: FetchingSource, lake: Lake, jobs: JobStore, job: Job, label: str, quiet: bool) -> dict[str, Any]:
+def run_fetch_job(
+    unit: FetchingSource, lake: Lake, jobs: JobStore, job: Job, label: str, quiet: bool
+) -> dict[str, Any]:
     """Run ``unit`` inside ``job``: running (owned by this process), then done, failed or interrupted (Ctrl-C,
     SIGTERM delivered as Ctrl-C); the cursor the unit saved along the way is where a resume starts."""
     from tradecore.data.fetching import Progress

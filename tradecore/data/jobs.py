@@ -184,6 +184,26 @@ class JobStore:
             conn.close()
         return [_job(r) for r in rows]
 
+    def latest_per_series(self) -> dict[tuple[str, str, str, str], tuple[int, float]]:
+        """(kind, exchange, symbol, timeframe) -> (id, updated) of the newest job of each kind per series; the
+        exchange is the request's ``exchange``, its params' ``exchange``, or its source's name."""
+        if not self.path.exists():
+            return {}
+        sql = """
+            SELECT kind,
+                   coalesce(json_extract(request, '$.exchange'), json_extract(request, '$.params.exchange'),
+                            json_extract(request, '$.source')) AS exchange,
+                   json_extract(request, '$.params.symbol') AS symbol,
+                   json_extract(request, '$.params.timeframe') AS timeframe,
+                   max(id), max(updated)
+            FROM jobs GROUP BY 1, 2, 3, 4"""
+        conn = self._connect()
+        try:
+            rows = conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+        return {(r[0], r[1], r[2], r[3]): (r[4], r[5]) for r in rows if r[1] and r[2] and r[3]}
+
     def get(self, job_id: int) -> Job:
         conn = self._connect()
         try:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tradecore.data.exchange_facts import ExchangeFacts
     from tradecore.data.fetching import FetchingSource
 
+
 def build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> tuple[FetchingSource, Any]:
     """The fetch unit of source ``source`` for ``params``, and its validated params model; a bad source or
     params is a command-line error naming the option."""
