@@ -85,6 +85,13 @@ def create_app(settings: ServiceSettings, runtime: Any = None) -> FastAPI:
     def home() -> RedirectResponse:
         return RedirectResponse("/data")
 
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        """Plotly's own bundled build, from the installed plotly package: nothing comes from a CDN."""
+        from tradecore.runs.charts import plotly_js_path
+
+        return FileResponse(plotly_js_path(), media_type="text/javascript")
+
     for route, page in PAGES.items():
         app.add_api_route(route, _page(page), include_in_schema=False, methods=["GET"])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

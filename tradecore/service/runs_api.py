@@ -161,6 +161,15 @@ def run_detail(run_id: str, svc: ServiceState = Depends(state)) -> dict[str, Any
     )
 
 
+@router.get("/runs/{run_id}/figures")
+def run_figures(run_id: str, svc: ServiceState = Depends(state)) -> list[dict[str, Any]]:
+    """The run's interactive charts as Plotly figure dicts (the report's): price with trades, equity, drawdown,
+    exposure, reward terms, training."""
+    from tradecore.runs.charts import run_figures as figures
+
+    return _clean(figures(run_folder(svc.settings.runs, run_id)))
+
+
 @router.get("/runs/{run_id}/metrics")
 def run_metrics(run_id: str, svc: ServiceState = Depends(state)) -> dict[str, Any]:
     path = run_folder(svc.settings.runs, run_id)
@@ -209,6 +218,17 @@ def compare(
             }
         )
     return _clean({"runs": entries, "differences": manifest_differences([e["manifest"] for e in entries])})
+
+
+@router.get("/compare/figures")
+def compare_figures(runs: list[str] = Query(...), svc: ServiceState = Depends(state)) -> list[dict[str, Any]]:
+    """Charts over several runs (equity and training curves side by side)."""
+    from tradecore.runs.charts import compare_figures as figures
+
+    names = [n for value in runs for n in value.split(",") if n]
+    if len(names) < 2:
+        raise problem(422, "runs", "give two or more runs to compare")
+    return _clean(figures([run_folder(svc.settings.runs, n) for n in names]))
 
 
 def manifest_differences(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
