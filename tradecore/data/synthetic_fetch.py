@@ -48,7 +48,7 @@ class SyntheticFetchSource(FetchingSource):
     @classmethod
     def exchange_facts(cls, exchange: str) -> ExchangeFacts:
         """Generated candles: every slot is emitted, so a hole is never "no trades"; nothing to refetch."""
-        return ExchangeFacts(rest_history=False, skips_empty_candles=False)
+        return ExchangeFacts(rest_history=False, skips_empty_candles=False, history_start="2020-01-01")
 
     def load(self, ctx: RunContext) -> pl.DataFrame:
         return self.source.load(ctx)

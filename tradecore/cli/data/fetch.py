@@ -19,34 +19,7 @@ from tradecore.cli.data.options import (
     split_values,
 )
 from tradecore.cli.data.sources import build_unit
-
-
-def _run_unit(unit: Any, lake: Any, jobs: Any, job: Any, label: str, quiet: bool) -> dict[str, Any]:
-    from tradecore.data.fetching import Progress
-    from tradecore.timeframes import timeframe_ms
-
-    steps = unit.plan(lake)
-    start = min((s.start_ms for s in steps), default=0)
-    end = max((s.end_ms for s in steps), default=start + 1)
-    step_ms = timeframe_ms(job.request.get("params", {}).get("timeframe", "1m"))
-    jobs.update(job.id, status="running", error=None)
-    progress = Progress(start, end, label, enabled=None if not quiet else False, step_ms=step_ms)
-    try:
-        result = unit.fetch(lake, jobs, job, progress)
-    except KeyboardInterrupt:
-        jobs.update(job.id, status="interrupted", message="interrupted by the user")
-        progress.close()
-        raise
-    except Exception as exc:
-        from tradecore.plugins import one_line
-
-        jobs.update(job.id, status="failed", error=one_line(exc))
-        progress.close()
-        raise
-    progress.close()
-    counts = {**job.counts, **jobs.get(job.id).counts, **result.counts, "rows": result.rows}
-    done = jobs.update(job.id, status="done", progress=1.0, counts=counts, message=f"stored {result.rows:,} candles")
-    return {"job": done.id, "unit": label, **result.as_dict()}
+from tradecore.data.fetch_jobs import run_fetch_job
 
 
 @data.command()
@@ -112,7 +85,7 @@ def fetch(
         job = jobs.create(
             "fetch", {"source": source, "label": label, "params": model.model_dump(mode="json", exclude_none=True)}
         )
-        outcome = _run_unit(unit, lake, jobs, job, label, quiet or as_json)
+        outcome = run_fetch_job(unit, lake, jobs, job, label, quiet or as_json)
         outcomes.append(outcome)
         if not as_json:
             click.echo(_fetch_line(outcome))
@@ -127,7 +100,7 @@ def _resume(ctx: click.Context, lake: Any, jobs: Any, job_id: int, quiet: bool, 
         raise UserError(f"job {job.id} is already done; start a new fetch for more data")
     request = job.request
     unit, _ = build_unit(ctx, request["source"], request["params"])
-    outcome = _run_unit(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet)
+    outcome = run_fetch_job(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet)
     emit(outcome) if as_json else click.echo(_fetch_line(outcome))
 
 

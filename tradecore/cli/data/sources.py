@@ -12,73 +12,21 @@ from tradecore.cli import get_runtime
 if TYPE_CHECKING:
     from tradecore.data.exchange_facts import ExchangeFacts
     from tradecore.data.fetching import FetchingSource
-    from tradecore.specs import ComponentSpec
-
-#: the built-in synthetic source builds a plain DataSource; ``data fetch`` wraps it as a fetch unit
-SYNTHETIC_FACTORY = "tradecore.data.synthetic:SyntheticSource"
 
 
 def build_unit(ctx: click.Context, source: str, params: dict[str, Any]) -> tuple[FetchingSource, Any]:
-    """The fetch unit of source ``source`` for ``params``, and its validated params model."""
-    from pydantic import ValidationError
-
-    from tradecore.data.fetching import FetchingSource
-    from tradecore.registry import LookupFailure
+    """The fetch unit of source ``source`` for ``params``, and its validated params model; a bad source or
+    params is a command-line error naming the option."""
+    from tradecore.data.fetch_jobs import FetchUnitError, build_fetch_unit
 
     try:
-        provided = get_runtime(ctx).component("sources", source)
-    except LookupFailure as exc:
-        hint = f"; {exc.hint}" if exc.hint else ""
-        raise click.BadParameter(f"{exc.message}{hint}", param_hint="--source") from None
-    spec = provided.spec
-    fields = spec.params_model.model_fields
-    if "end" in params and "end" not in fields and "bars" in fields and "start" in params:
-        from tradecore.data.lake import to_ms
-        from tradecore.timeframes import timeframe_ms
-
-        step = timeframe_ms(params.get("timeframe") or fields["timeframe"].default)
-        params["bars"] = max(1, (to_ms(params.pop("end")) - to_ms(params["start"])) // step)
-    params = {k: v for k, v in params.items() if k in fields or k not in ("end", "lake")}
-    try:
-        model = spec.params_model.model_validate(params)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "params"
-        raise click.BadParameter(f"{where}: {err['msg']} (source {source!r})", param_hint="--param") from None
-    if spec.factory == SYNTHETIC_FACTORY:
-        from tradecore.data.synthetic_fetch import synthetic_fetcher
-
-        return synthetic_fetcher(model), model
-    unit = spec.build(model)
-    if not isinstance(unit, FetchingSource):
-        raise click.BadParameter(
-            f"source {source!r} cannot fetch into the lake (it is not a FetchingSource); "
-            "use a source such as kraken, ccxt or synthetic",
-            param_hint="--source",
-        )
-    return unit, model
-
-
-def fetching_class(spec: ComponentSpec) -> type[FetchingSource] | None:
-    """The FetchingSource class a source spec builds (None for a source that cannot fetch)."""
-    from tradecore.data.fetching import FetchingSource
-
-    if spec.factory == SYNTHETIC_FACTORY:
-        from tradecore.data.synthetic_fetch import SyntheticFetchSource
-
-        return SyntheticFetchSource
-    factory = spec.load_factory()
-    return factory if isinstance(factory, type) and issubclass(factory, FetchingSource) else None
+        return build_fetch_unit(get_runtime(ctx).registry, source, params)
+    except FetchUnitError as exc:
+        raise click.BadParameter(str(exc), param_hint="--source" if exc.field == "source" else "--param") from None
 
 
 def exchange_facts(ctx: click.Context, exchange: str) -> ExchangeFacts:
-    """What ``exchange`` can deliver, asked of the source whose spec names it in ``meta["exchange"]``;
-    a generic exchange when no loaded source does."""
-    from tradecore.data.exchange_facts import ExchangeFacts
+    """What ``exchange`` can deliver (see :func:`tradecore.data.fetch_jobs.exchange_facts`)."""
+    from tradecore.data.fetch_jobs import exchange_facts as facts_of
 
-    for provided in get_runtime(ctx).registry.all("sources"):
-        if provided.spec.meta.get("exchange") == exchange:
-            source_class = fetching_class(provided.spec)
-            if source_class is not None:
-                return source_class.exchange_facts(exchange)
-    return ExchangeFacts()
+    return facts_of(get_runtime(ctx).registry, exchange)

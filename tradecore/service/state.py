@@ -1,0 +1,53 @@
+"""What the app's handlers share: settings, the plugin runtime, the lake, the job store, the supervisor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+
+if TYPE_CHECKING:
+    from tradecore.data.jobs import JobStore
+    from tradecore.data.lake import Lake
+    from tradecore.runtime import Runtime
+    from tradecore.service.events import EventHub
+    from tradecore.service.settings import ServiceSettings
+    from tradecore.service.sources import FetchSourceInfo
+    from tradecore.service.workers import Supervisor
+
+
+@dataclass
+class ServiceState:
+    settings: ServiceSettings
+    runtime: Runtime
+    lake: Lake
+    jobs: JobStore
+    supervisor: Supervisor
+    events: EventHub
+    _sources: dict[str, FetchSourceInfo] | None = field(default=None, repr=False)
+
+    @property
+    def sources(self) -> dict[str, FetchSourceInfo]:
+        if self._sources is None:
+            from tradecore.service.sources import fetch_sources
+
+            self._sources = fetch_sources(self.runtime.registry)
+        return self._sources
+
+
+def state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+def iso(ms: Any) -> str | None:
+    """Epoch ms as the seed spec writes times: ``2021-06-01T12:00:00Z``."""
+    from datetime import UTC, datetime
+
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_s(seconds: float | None) -> str | None:
+    return None if seconds is None else iso(int(seconds * 1000))
