@@ -19,7 +19,7 @@ from tradecore.cli.data.options import (
     range_options,
     series_options,
 )
-from tradecore.cli.data.sources import exchange_facts, source_for_exchange, window_unit
+from tradecore.cli.data.sources import build_unit, exchange_facts, source_for_exchange, window_unit
 
 #: params that name a fetch's range, never carried from an earlier fetch into a hole's window
 RANGE_PARAMS = ("start", "end")
@@ -86,6 +86,7 @@ def repair(
         key = pick_series(lake, exchange, pair, timeframe)
         name = source or source_for_exchange(ctx, key[0])
         params = _params(ctx, jobs, name, key, extra_params(extra), from_file)
+        build_unit(ctx, name, dict(params))  # an unknown source or a bad --param: exit 2 before any work
         request = {
             "source": name,
             "label": f"repair {' '.join(key)}",
