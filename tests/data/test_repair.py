@@ -121,9 +121,10 @@ def test_gaps_json_keeps_its_fields_and_adds_the_repair_ones(clean_and_holed):
         "reason",
     ]
     fillable = json.loads(cli(holed.root, "data", "gaps", "--kind", "fillable", "--json"))["gaps"]
-    assert len(fillable) == 3 and json.loads(cli(holed.root, "data", "gaps", "--kind", "unfillable", "--json"))[
-        "gaps"
-    ] == []
+    assert (
+        len(fillable) == 3
+        and json.loads(cli(holed.root, "data", "gaps", "--kind", "unfillable", "--json"))["gaps"] == []
+    )
 
 
 @pytest.mark.parametrize(

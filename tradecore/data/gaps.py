@@ -96,7 +96,7 @@ class GapReport:
         holes in the data (to fill)."""
         no_trades = [g for g in self.gaps if g.kind == "no_trades"]
         missing = [g for g in self.gaps if g.kind == "missing"]
-        counts = {
+        return {
             "gap_count": len(self.gaps),
             "gap_slots": sum(g.slots for g in self.gaps),
             "no_trades_gaps": len(no_trades),
@@ -104,10 +104,16 @@ class GapReport:
             "missing_gaps": len(missing),
             "missing_slots": sum(g.slots for g in missing),
         }
-        if self.repairs_judged:  # of the missing: ``fillable_*`` a repair can fetch, ``unfillable_*`` it cannot
-            for name in ("fillable", "unfillable"):
-                counts[f"{name}_gaps"] = sum(1 for g in missing if g.repair == name)
-                counts[f"{name}_slots"] = sum(g.slots for g in missing if g.repair == name)
+
+    def repair_counts(self) -> dict[str, int]:
+        """Of the missing holes, ``fillable_*`` a repair can fetch and ``unfillable_*`` it cannot (empty when
+        the report did not judge them)."""
+        if not self.repairs_judged:
+            return {}
+        counts = {}
+        for name in ("fillable", "unfillable"):
+            counts[f"{name}_gaps"] = sum(1 for g in self.gaps if g.kind == "missing" and g.repair == name)
+            counts[f"{name}_slots"] = sum(g.slots for g in self.gaps if g.kind == "missing" and g.repair == name)
         return counts
 
     def as_dict(self) -> dict[str, Any]:
@@ -119,6 +125,7 @@ class GapReport:
             "first": iso_ms(self.first_ms),
             "last": iso_ms(self.last_ms),
             **self.counts(),
+            **self.repair_counts(),
             "gaps": [g.as_dict() for g in self.gaps],
         }
 
@@ -383,7 +390,7 @@ def lake_gap_report(
 
 def summary_line(report: GapReport) -> str:
     """The text form of :meth:`GapReport.counts` (same names: gaps, slots, no trades, missing)."""
-    c = report.counts()
+    c = {**report.counts(), **report.repair_counts()}
     line = (
         f"{report.exchange} {report.pair} {report.timeframe}: {report.rows:,} candles, {c['gap_count']:,} gaps "
         f"({c['gap_slots']:,} empty slots): {c['no_trades_gaps']:,} no trades ({c['no_trades_slots']:,} slots), "

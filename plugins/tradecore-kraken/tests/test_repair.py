@@ -150,6 +150,7 @@ def test_from_file_fills_from_a_dump_and_says_which_holes_it_does_not_cover(serv
     assert [h["result"] for h in done["holes"]] == ["filled", "unfillable"]
     reason = done["holes"][1]["reason"]  # the hole runs on into a silent hour
     assert reason.startswith("no dump covers 2023-07-01 20:00 .. ") and "get XBTUSD_5.csv from" in reason
+
     def first_20_hours(stored):
         return stored.filter(stored["time"].dt.epoch("s") < server.start_s + 20 * HOUR_S).drop("origin")
 

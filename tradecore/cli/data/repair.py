@@ -207,7 +207,7 @@ def _run(
                 **{k: getattr(series, k) for k in ("exchange", "pair", "timeframe")},
                 "counts": counts,
                 "holes": [o.as_dict() for o in outcomes if o.result != "skipped"],
-                "gaps_after": after.counts(),
+                "gaps_after": {**after.counts(), **after.repair_counts()},
             }
         )
         return
