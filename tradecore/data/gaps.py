@@ -276,8 +276,8 @@ def columns_gap_report(
     ]
     gaps += tail
     verdicts = verdicts or Verdicts()
-    for gap in gaps:
-        proof = verdicts.empty_reason(gap.start_ms, gap.end_ms) if len(verdicts.empty) else None
+    proofs = [verdicts.empty_reason(g.start_ms, g.end_ms) for g in gaps] if len(verdicts.empty) else [None] * len(gaps)
+    for gap, proof in zip(gaps, proofs, strict=True):
         if proof is not None:
             gap.kind = "no_trades"
             gap.evidence = [*gap.evidence, proof]
