@@ -91,6 +91,7 @@ _EXPORTS: dict[str, str] = {
     "PlanStep": "tradecore.data.fetching",
     "FetchResult": "tradecore.data.fetching",
     "Progress": "tradecore.data.fetching",
+    "OutOfReach": "tradecore.data.fetching",
     "ExchangeFacts": "tradecore.data.exchange_facts",
     "candles_from_trades": "tradecore.data.trades",
     "timeframe_ms": "tradecore.timeframes",
@@ -110,7 +111,7 @@ if TYPE_CHECKING:
     from tradecore.compute.sweep import SweepPlan, plan_sweep
     from tradecore.compute.sweeping import SweepingBackend, SweepOptions
     from tradecore.data.exchange_facts import ExchangeFacts
-    from tradecore.data.fetching import FetchingSource, FetchResult, PlanStep, Progress
+    from tradecore.data.fetching import FetchingSource, FetchResult, OutOfReach, PlanStep, Progress
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
     from tradecore.data.trades import candles_from_arrays as candles_from_trades

@@ -10,11 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.lake import iso_ms
+from tradecore.errors import TradecoreError
 from tradecore.interfaces import DataSource
 
 if TYPE_CHECKING:
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
+
+
+class OutOfReach(TradecoreError):
+    """A range the source cannot fetch the way it was asked (beyond its reachable history); the message names
+    what would reach it. Raised by ``plan`` or ``fetch``; ``tradecore data repair`` records such a hole as
+    unfillable with this message, where any other error fails the repair."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -12,6 +11,7 @@ from tradecore.cli.data.group import data
 from tradecore.cli.data.options import (
     check_time,
     emit,
+    extra_params,
     json_option,
     lake_options,
     open_lake,
@@ -71,7 +71,7 @@ def fetch(
     if resume_id is not None:
         _resume(ctx, lake, jobs, resume_id, quiet or as_json, as_json)
         return
-    params = {**_extra_params(extra), "lake": str(lake.root)}
+    params = {**extra_params(extra), "lake": str(lake.root)}
     if start:
         params["start"] = start
     if end:
@@ -136,20 +136,6 @@ def _pairs_and_timeframes(
         except TimeframeError as exc:
             raise click.BadParameter(str(exc), param_hint="--timeframe") from None
     return pair_list, tf_list
-
-
-def _extra_params(extra: tuple[str, ...]) -> dict[str, Any]:
-    """--param KEY=VALUE items; values are JSON when they parse, else strings."""
-    params: dict[str, Any] = {}
-    for item in extra:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--param")
-        try:
-            params[key] = json.loads(value)
-        except ValueError:
-            params[key] = value
-    return params
 
 
 def _build_units(

@@ -111,6 +111,20 @@ def emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def extra_params(extra: tuple[str, ...]) -> dict[str, Any]:
+    """--param KEY=VALUE items; values are JSON when they parse, else strings."""
+    params: dict[str, Any] = {}
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--param")
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
 def split_values(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
