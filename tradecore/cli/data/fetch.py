@@ -22,30 +22,19 @@ from tradecore.cli.data.sources import build_unit
 
 
 def _run_unit(unit: Any, lake: Any, jobs: Any, job: Any, label: str, quiet: bool) -> dict[str, Any]:
-    from tradecore.data.fetching import Progress
+    from tradecore.data.fetching import Progress, run_fetch_job
     from tradecore.timeframes import timeframe_ms
 
     steps = unit.plan(lake)
     start = min((s.start_ms for s in steps), default=0)
     end = max((s.end_ms for s in steps), default=start + 1)
     step_ms = timeframe_ms(job.request.get("params", {}).get("timeframe", "1m"))
-    jobs.update(job.id, status="running", error=None)
     progress = Progress(start, end, label, enabled=None if not quiet else False, step_ms=step_ms)
     try:
-        result = unit.fetch(lake, jobs, job, progress)
-    except KeyboardInterrupt:
-        jobs.update(job.id, status="interrupted", message="interrupted by the user")
+        result = run_fetch_job(unit, lake, jobs, job, progress)
+    finally:
         progress.close()
-        raise
-    except Exception as exc:
-        from tradecore.plugins import one_line
-
-        jobs.update(job.id, status="failed", error=one_line(exc))
-        progress.close()
-        raise
-    progress.close()
-    counts = {**job.counts, **jobs.get(job.id).counts, **result.counts, "rows": result.rows}
-    done = jobs.update(job.id, status="done", progress=1.0, counts=counts, message=f"stored {result.rows:,} candles")
+    done = jobs.get(job.id)
     return {"job": done.id, "unit": label, **result.as_dict()}
 
 
