@@ -132,8 +132,8 @@ class PairCandles:
     def _close(self, buckets: list[int], until: int) -> Closing:
         """Candles of ``buckets`` (sorted out here); the vouched window runs up to ``until``."""
         self.written_until = max(self.written_until, until)
-        self._forget(until)
         if not buckets:
+            self._forget(until)
             return Closing()
         start, self.window_start = self.window_start, self.written_until
         merged, dropped = [], 0
@@ -142,6 +142,7 @@ class PairCandles:
             self.closed[bucket] = chunk
             merged.append(chunk)
             dropped += n
+        self._forget(until)
         return Closing(candles=_candles(merged, self.step), window=(start, self.written_until), duplicates=dropped)
 
     def _rewrite(self, late: dict[int, list[Chunk]]) -> tuple[pl.DataFrame | None, int]:
