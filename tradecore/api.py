@@ -95,6 +95,8 @@ _EXPORTS: dict[str, str] = {
     "TradeStream": "tradecore.data.streaming",
     "TradeBatch": "tradecore.data.streaming",
     "StreamLost": "tradecore.data.streaming",
+    "StreamRunner": "tradecore.data.stream",
+    "StreamSettings": "tradecore.data.stream",
     "ExchangeFacts": "tradecore.data.exchange_facts",
     "candles_from_trades": "tradecore.data.trades",
     "timeframe_ms": "tradecore.timeframes",
@@ -117,6 +119,7 @@ if TYPE_CHECKING:
     from tradecore.data.fetching import FetchingSource, FetchResult, PlanStep, Progress
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
+    from tradecore.data.stream import StreamRunner, StreamSettings
     from tradecore.data.streaming import StreamingSource, StreamLost, TradeBatch, TradeStream
     from tradecore.data.trades import candles_from_arrays as candles_from_trades
     from tradecore.devices import resolve_torch_device

@@ -108,7 +108,9 @@ class StreamRunner:
         self._clock_ms: int | None = None
         self._clock_wall = 0.0
         self._status_at = 0.0
-        self._pool = ThreadPoolExecutor(max_workers=min(4, len(settings.symbols)), thread_name_prefix="stream-write")
+        # one writer per symbol (up to 32): a write is mostly fsync, which releases the GIL, and every symbol's
+        # candle closes at the same minute boundary
+        self._pool = ThreadPoolExecutor(max_workers=min(32, len(settings.symbols)), thread_name_prefix="stream-write")
         self._writes: dict[str, asyncio.Future[Any]] = {}
 
     # ---- the loop --------------------------------------------------------------------------------

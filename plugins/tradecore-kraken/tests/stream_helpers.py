@@ -12,9 +12,7 @@ from tradecore_kraken.params import KrakenParams
 from tradecore_kraken.source import KrakenSource
 from tradecore_kraken.ws_loopback import KrakenWsLoopback
 
-from tradecore.api import JobStore, Lake
-from tradecore.data.stream import StreamRunner, StreamSettings
-from tradecore.data.trades import candles_from_arrays
+from tradecore.api import JobStore, Lake, StreamRunner, StreamSettings, candles_from_trades
 
 STEP = 60_000
 
@@ -23,7 +21,7 @@ def published(server: KrakenWsLoopback, pid: str, until_s: int) -> pl.DataFrame:
     """The 1m candles of every trade the server published before ``until_s``, by the trades kernel."""
     tape = server.rest.tapes[pid]
     n = int(np.searchsorted(tape.time_ns, until_s * 1_000_000_000, side="left"))
-    return candles_from_arrays(tape.time_ns[:n] // 1_000_000, tape.price[:n], tape.volume[:n], STEP)
+    return candles_from_trades(tape.time_ns[:n] // 1_000_000, tape.price[:n], tape.volume[:n], STEP)
 
 
 def assert_lake_equals(lake: Lake, server: KrakenWsLoopback, until_s: int) -> None:
@@ -76,7 +74,7 @@ async def wait_for(condition, timeout_s: float, what: str, server: KrakenWsLoopb
         await asyncio.sleep(0.02)
 
 
-def stream_and_play(server: KrakenWsLoopback, lake: Lake, minutes: int, timeout_s: float = 20.0, **settings):
+def stream_and_play(server: KrakenWsLoopback, lake: Lake, minutes: int, timeout_s: float = 30.0, **settings):
     """Run the stream in-process while the server plays ``minutes`` and on; stop once the lake holds every
     candle that closed in those minutes (or the timeout passes); return (runner, until_s)."""
     unit = kraken_unit(server, lake)

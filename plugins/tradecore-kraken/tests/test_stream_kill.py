@@ -67,7 +67,9 @@ def test_kill_9_and_restart_lose_and_double_nothing(tmp_path):
                 symbols = {"BTC/USD": "XXBTZUSD", "ETH/USD": "XETHZUSD"}
                 want = {s: published(server, p, until_s).height for s, p in symbols.items()}
                 _wait(
-                    lambda: all(lake.read("kraken", s, "1m", end=until_s * 1000).height >= n for s, n in want.items()),
+                    lambda u=until_s, w=want: all(
+                        lake.read("kraken", s, "1m", end=u * 1000).height >= n for s, n in w.items()
+                    ),
                     30,
                     "every closed candle in the lake",
                     server,

@@ -111,7 +111,7 @@ class KrakenWsLoopback:
         self.connections: set[_Connection] = set()
         self.connects = 0
         self.frames = 0
-        #: per symbol, for each trade frame as published: the send time (perf_counter) of its last trade
+        #: called as ``on_frame(symbol, frame)`` just before a trade frame goes out (benchmarks time it)
         self.on_frame: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -318,9 +318,9 @@ class KrakenWsLoopback:
                     self.cursor[pid] = hi
             self.clock_ns = end
             for symbol, frame in frames:
-                await self._broadcast(symbol, frame, loop.time())
                 if self.on_frame is not None:
                     self.on_frame(symbol, frame)
+                await self._broadcast(symbol, frame, loop.time())
             await self._ohlc_updates(frames)
             self.frames += len(frames)
             await asyncio.sleep(self.tick_wall_s)
@@ -401,3 +401,24 @@ class KrakenWsLoopback:
                         await conn.ws.send('{"channel":"heartbeat"}')
                     except Exception:
                         self.connections.discard(conn)
+
+
+def serve_main() -> None:  # pragma: no cover - a demo server for the README
+    """``python -m tradecore_kraken.ws_loopback [SPEED]`` plays BTC/USD and ETH/USD at SPEED x real time until
+    killed; prints the REST and websocket URLs to pass as ``--param api_url=... --param ws_url=...``."""
+    import sys
+    import time
+
+    speed = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+    server = KrakenWsLoopback(hours=24, trades_per_minute=30, tick_ms=1000, tick_wall_s=1.0 / speed).start()
+    print(f"api_url={server.rest.url} ws_url={server.ws_url}", flush=True)
+    try:
+        while True:
+            server.play_until(server.clock_ns // 1_000_000_000 + 5)
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    serve_main()
