@@ -1,7 +1,7 @@
 """The one code path that turns a source component and params into candles in the lake, as a persisted job.
 
 ``tradecore data fetch`` and the web service's worker processes both build a fetch unit with
-:func:`build_fetch_unit` and run it with :func:`run_fetch_job`, so a job started in one can be resumed in
+:func:`build_fetch_unit` and run it with :func:`fetch_job_with_progress`, so a job started in one can be resumed in
 the other: the job row holds everything needed (source, params, cursor).
 """
 
@@ -103,34 +103,21 @@ def exchange_facts(registry: Registry, exchange: str) -> ExchangeFacts:
     return ExchangeFacts()
 
 
-def run_fetch_job(
+def fetch_job_with_progress(
     unit: FetchingSource, lake: Lake, jobs: JobStore, job: Job, label: str, quiet: bool
 ) -> dict[str, Any]:
-    """Run ``unit`` inside ``job``: running (owned by this process), then done, failed or interrupted (Ctrl-C,
-    SIGTERM delivered as Ctrl-C); the cursor the unit saved along the way is where a resume starts."""
-    from tradecore.data.fetching import Progress
-    from tradecore.owner import current_owner
+    """Run ``unit`` inside ``job`` (:func:`tradecore.data.fetching.run_fetch_job`) behind a progress bar over the
+    planned range; the job's outcome as the ``data fetch`` commands print it."""
+    from tradecore.data.fetching import Progress, run_fetch_job
     from tradecore.timeframes import timeframe_ms
 
     steps = unit.plan(lake)
     start = min((s.start_ms for s in steps), default=0)
     end = max((s.end_ms for s in steps), default=start + 1)
     step_ms = timeframe_ms(job.request.get("params", {}).get("timeframe", "1m"))
-    jobs.update(job.id, status="running", error=None, owner=current_owner())
     progress = Progress(start, end, label, enabled=None if not quiet else False, step_ms=step_ms)
     try:
-        result = unit.fetch(lake, jobs, job, progress)
-    except KeyboardInterrupt:
-        jobs.update(job.id, status="interrupted", message="interrupted by the user")
+        result = run_fetch_job(unit, lake, jobs, job, progress)
+    finally:
         progress.close()
-        raise
-    except Exception as exc:
-        from tradecore.plugins import one_line
-
-        jobs.update(job.id, status="failed", error=one_line(exc))
-        progress.close()
-        raise
-    progress.close()
-    counts = {**job.counts, **jobs.get(job.id).counts, **result.counts, "rows": result.rows}
-    done = jobs.update(job.id, status="done", progress=1.0, counts=counts, message=f"stored {result.rows:,} candles")
-    return {"job": done.id, "unit": label, **result.as_dict()}
+    return {"job": job.id, "unit": label, **result.as_dict()}

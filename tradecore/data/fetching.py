@@ -156,3 +156,24 @@ class FetchingSource(DataSource):
                 return ExchangeFacts(rest_candle_limit=720, trades_history=True)
         """
         return ExchangeFacts()
+
+
+def run_fetch_job(unit: FetchingSource, lake: Lake, jobs: JobStore, job: Job, progress: Progress) -> FetchResult:
+    """Run ``unit.fetch`` inside ``job``: running (owned by this process), then done with its counts, or
+    interrupted (Ctrl-C, SIGTERM delivered as Ctrl-C) / failed, re-raised; the cursor the unit saved along the
+    way is where a resume starts."""
+    from tradecore.owner import current_owner
+    from tradecore.plugins import one_line
+
+    jobs.update(job.id, status="running", error=None, owner=current_owner())
+    try:
+        result = unit.fetch(lake, jobs, job, progress)
+    except KeyboardInterrupt:
+        jobs.update(job.id, status="interrupted", message="interrupted by the user")
+        raise
+    except Exception as exc:
+        jobs.update(job.id, status="failed", error=one_line(exc))
+        raise
+    counts = {**job.counts, **jobs.get(job.id).counts, **result.counts, "rows": result.rows}
+    jobs.update(job.id, status="done", progress=1.0, counts=counts, message=f"stored {result.rows:,} candles")
+    return result

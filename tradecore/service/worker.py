@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     forward_term_as_interrupt()
 
-    from tradecore.data.fetch_jobs import build_fetch_unit, run_fetch_job
+    from tradecore.data.fetch_jobs import build_fetch_unit, fetch_job_with_progress
     from tradecore.data.jobs import JobStore
     from tradecore.data.lake import Lake
     from tradecore.owner import current_owner
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     job = jobs.get(args.job_id)
     try:
         unit, _ = build_fetch_unit(Runtime.from_environment().registry, job.request["source"], job.request["params"])
-        run_fetch_job(unit, Lake(args.lake), jobs, job, job.request.get("label", f"job {job.id}"), quiet=True)
+        fetch_job_with_progress(unit, Lake(args.lake), jobs, job, job.request.get("label", f"job {job.id}"), quiet=True)
     except KeyboardInterrupt:
         if jobs.get(job.id).status == "running":  # stopped before the fetch began
             jobs.update(job.id, status="interrupted", message="interrupted before it started")

@@ -8,7 +8,7 @@ slices), :mod:`.repair`, :mod:`.transform` (resample, export), :mod:`.jobs`.
 from __future__ import annotations
 
 # the commands register themselves on ``data`` (:mod:`.group`) when their modules are imported
-from tradecore.cli.data import fetch, inspect, jobs, repair, transform  # noqa: F401
+from tradecore.cli.data import fetch, inspect, jobs, repair, stream, transform  # noqa: F401
 from tradecore.cli.data.group import data
 
 __all__ = ["data"]

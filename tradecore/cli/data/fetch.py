@@ -15,11 +15,12 @@ from tradecore.cli.data.options import (
     json_option,
     lake_options,
     open_lake,
+    pairs_and_timeframes,
     parse_range,
     split_values,
 )
 from tradecore.cli.data.sources import build_unit
-from tradecore.data.fetch_jobs import run_fetch_job
+from tradecore.data.fetch_jobs import fetch_job_with_progress
 
 
 @data.command()
@@ -64,7 +65,7 @@ def fetch(
     if resume_id is None:
         if not source:
             raise click.UsageError("give --source (e.g. kraken, synthetic) or --resume JOB_ID")
-        pair_list, tf_list = _pairs_and_timeframes(pairs, timeframes, group_names)
+        pair_list, tf_list = pairs_and_timeframes(pairs, timeframes, group_names)
         parse_range(start, end)
     lake = open_lake(lake_dir, manifest_path)
     jobs = JobStore(lake.root)
@@ -85,7 +86,7 @@ def fetch(
         job = jobs.create(
             "fetch", {"source": source, "label": label, "params": model.model_dump(mode="json", exclude_none=True)}
         )
-        outcome = run_fetch_job(unit, lake, jobs, job, label, quiet or as_json)
+        outcome = fetch_job_with_progress(unit, lake, jobs, job, label, quiet or as_json)
         outcomes.append(outcome)
         if not as_json:
             click.echo(_fetch_line(outcome))
@@ -100,42 +101,8 @@ def _resume(ctx: click.Context, lake: Any, jobs: Any, job_id: int, quiet: bool, 
         raise UserError(f"job {job.id} is already done; start a new fetch for more data")
     request = job.request
     unit, _ = build_unit(ctx, request["source"], request["params"])
-    outcome = run_fetch_job(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet)
+    outcome = fetch_job_with_progress(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet)
     emit(outcome) if as_json else click.echo(_fetch_line(outcome))
-
-
-def _pairs_and_timeframes(
-    pairs: tuple[str, ...], timeframes: tuple[str, ...], group_names: tuple[str, ...]
-) -> tuple[list[str], list[str]]:
-    """--pair and --timeframe values, plus those of each --group (first mention wins the order); each
-    checked here, so a wrong one is a command-line error (exit 2) before anything is fetched."""
-    from tradecore.data.groups import group
-    from tradecore.data.lake import LakeError, pair_dir
-    from tradecore.errors import TradecoreError
-    from tradecore.timeframes import TimeframeError, timeframe_ms
-
-    pair_list = split_values(pairs)
-    tf_list = split_values(timeframes)
-    for name in group_names:
-        try:
-            g = group(name)
-        except TradecoreError as exc:
-            raise click.BadParameter(str(exc), param_hint="--group") from None
-        pair_list += [p for p in g["pairs"] if p not in pair_list]
-        tf_list += [t for t in g["timeframes"] if t not in tf_list]
-    if not pair_list:
-        raise click.UsageError("give --pair BTC/USD[,ETH/USD] or --group NAME")
-    for pair in pair_list:
-        try:
-            pair_dir(pair)
-        except LakeError as exc:
-            raise click.BadParameter(str(exc), param_hint="--pair") from None
-    for tf in tf_list:
-        try:
-            timeframe_ms(tf)
-        except TimeframeError as exc:
-            raise click.BadParameter(str(exc), param_hint="--timeframe") from None
-    return pair_list, tf_list
 
 
 def _build_units(
