@@ -5,6 +5,11 @@ for hundreds of bars -- structure a policy can learn from trend features -- and 
 AR(1) process that clusters volatility. Bars are internally consistent: ``open`` is the previous
 close, ``high >= max(open, close)``, ``low <= min(open, close)``; volume rises with absolute return.
 The same params and seed give the same candles on every machine.
+
+With ``symbols`` it emits several pairs on one time grid (long format, a ``symbol`` column): each
+follows its own regime chain, so which asset trends persists for hundreds of bars (visible in
+trailing-return features: something an allocator can learn), and all share a market factor whose
+weight sets their correlation (``correlation``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from tradecore.interfaces import DataSource, RunContext
 from tradecore.timeframes import timeframe_ms
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
 
 
@@ -35,6 +41,19 @@ class SyntheticParams(BaseModel):
     trend: float = Field(0.25, ge=0, le=5, description="Regime drift as a multiple of volatility per bar")
     regime_bars: int = Field(300, ge=2, description="Mean length of a regime in bars")
     vol_persistence: float = Field(0.98, ge=0, lt=1, description="AR(1) coefficient of log-volatility")
+    symbols: list[str] | None = Field(
+        None,
+        min_length=2,
+        description="Several pairs on one time grid (adds a symbol column); each has its own regimes",
+    )
+    correlation: float = Field(0.5, ge=0, lt=1, description="With symbols: correlation of the pairs' returns shocks")
+
+    @field_validator("symbols")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("symbols must be distinct")
+        return value
 
     @field_validator("timeframe")
     @classmethod
@@ -44,14 +63,26 @@ class SyntheticParams(BaseModel):
 
 
 def generate_candles(params: SyntheticParams) -> pl.DataFrame:
-    """The candles for ``params`` as a Polars frame (time, open, high, low, close, volume, trades)."""
+    """The candles for ``params`` as a Polars frame (time, open, high, low, close, volume, trades; with
+    ``symbols``, a ``symbol`` column too, rows sorted by symbol then time)."""
     import numpy as np
     import polars as pl
 
+    if params.symbols:
+        return _generate_basket(params)
     rng = np.random.default_rng(params.seed)
+    returns, bar_sigma = _regime_returns(rng, params)
+    return _bars(rng, params, params.price, returns, bar_sigma)
+
+
+def _regime_returns(rng: np.random.Generator, params: SyntheticParams, noise: np.ndarray | None = None):
+    """(per-bar log returns, per-bar sigma): regime drift plus clustered volatility times ``noise`` (standard
+    normal; drawn from ``rng`` after the regimes when not given)."""
+    import numpy as np
+    import polars as pl
+
     n = params.bars
     sigma = params.volatility
-
     # regimes: geometric durations, labels 0=up, 1=down, 2=calm
     durations = rng.geometric(1.0 / params.regime_bars, size=n // 2 + 2)
     labels = rng.choice(3, size=durations.size, p=[0.35, 0.35, 0.30])
@@ -64,11 +95,44 @@ def generate_candles(params: SyntheticParams) -> pl.DataFrame:
     shocks = rng.standard_normal(n) * 0.25 * np.sqrt(1 - phi**2) / max(1 - phi, 1e-9)
     log_vol = pl.Series(shocks).ewm_mean(alpha=1 - phi, adjust=False).to_numpy() if phi > 0 else shocks
     bar_sigma = sigma * vol_scale * np.exp(log_vol - log_vol.mean())
+    if noise is None:
+        noise = rng.standard_normal(n)
+    return drift + bar_sigma * noise, bar_sigma
 
-    returns = drift + bar_sigma * rng.standard_normal(n)
-    close = params.price * np.exp(np.cumsum(returns))
+
+def _generate_basket(params: SyntheticParams) -> pl.DataFrame:
+    """Several pairs: own regimes and volatility each, shocks sharing one market factor."""
+    import numpy as np
+    import polars as pl
+
+    n = params.bars
+    # the log-volatility filter starts at its first shock, far from its stationary spread: drop a burn-in
+    burn = int(5 / (1 - params.vol_persistence))
+    longer = params.model_copy(update={"bars": n + burn})
+    market = np.random.default_rng([params.seed, 0]).standard_normal(n + burn)
+    load = np.sqrt(params.correlation)
+    frames = []
+    for k, symbol in enumerate(params.symbols or []):
+        rng = np.random.default_rng([params.seed, k + 1])
+        noise = load * market + np.sqrt(1.0 - params.correlation) * rng.standard_normal(n + burn)
+        returns, bar_sigma = _regime_returns(rng, longer, noise)
+        returns, bar_sigma = returns[burn:], bar_sigma[burn:]
+        price = params.price / (k + 1) ** 2  # distinct price levels, as real pairs have
+        frame = _bars(rng, params, price, returns, bar_sigma)
+        frames.append(frame.select("time", pl.lit(symbol).alias("symbol"), *frame.columns[1:]))
+    return pl.concat(frames)
+
+
+def _bars(rng: np.random.Generator, params: SyntheticParams, price: float, returns, bar_sigma) -> pl.DataFrame:
+    """Consistent OHLCV bars (open = previous close) for a path of log ``returns``."""
+    import numpy as np
+    import polars as pl
+
+    n = params.bars
+    sigma = params.volatility
+    close = price * np.exp(np.cumsum(returns))
     open_ = np.empty(n)
-    open_[0] = params.price
+    open_[0] = price
     open_[1:] = close[:-1]
     wick_up = np.abs(rng.standard_normal(n)) * bar_sigma * 0.5
     wick_down = np.abs(rng.standard_normal(n)) * bar_sigma * 0.5
