@@ -66,7 +66,6 @@ def generate_candles(params: SyntheticParams) -> pl.DataFrame:
     """The candles for ``params`` as a Polars frame (time, open, high, low, close, volume, trades; with
     ``symbols``, a ``symbol`` column too, rows sorted by symbol then time)."""
     import numpy as np
-    import polars as pl
 
     if params.symbols:
         return _generate_basket(params)
