@@ -41,6 +41,10 @@ class Rollout:
     segments: int = 1
     #: how this policy's run differs from the agent's (e.g. a baseline held without forced stops)
     note: str = ""
+    #: portfolio runs: the assets' names and per-step, per-asset arrays (``weights``, ``asset_pnl``,
+    #: ``asset_costs``, ``traded``; steps x assets), see :mod:`tradecore.runs.portfolio_eval`
+    symbols: tuple[str, ...] = ()
+    assets: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def total_return(self) -> float:
@@ -56,6 +60,7 @@ class Rollout:
             "reward": self.reward,
         }
         out.update({f"reward_{k}": v for k, v in self.reward_terms.items()})
+        out.update(self.assets)
         return out
 
 

@@ -111,7 +111,9 @@ def load_rollouts(path: Path, agent_keys: bool = True) -> dict[str, dict[str, np
         for key in data.files:
             policy, _, name = key.partition("/")
             wanted = name == "equity" or (
-                agent_keys and policy == "agent" and (name in ("exposure", "price") or name.startswith("reward_"))
+                agent_keys
+                and policy == "agent"
+                and (name in ("exposure", "price", "weights") or name.startswith("reward_"))
             )
             if wanted:
                 out.setdefault(policy, {})[name] = data[key]
@@ -291,12 +293,23 @@ def render_report(
     rollouts = load_rollouts(rollout_path) if rollout_path.is_file() else {}
 
     images: list[tuple[str, str, bytes | None]] = []
-    if rollouts.get("agent"):
+    agent = rollouts.get("agent")
+    if agent and "weights" in agent:
+        from tradecore.runs.portfolio_report import plot_contribution, plot_weights
+
+        images += [
+            ("equity", "Equity curves: agent and baselines", plot_equity(rollouts)),
+            ("drawdown", "Drawdown", plot_drawdown(rollouts)),
+            ("weights", "The agent's weights", plot_weights(agent["weights"], (metrics or {}).get("symbols", []))),
+            ("contribution", "Contribution by asset", plot_contribution(metrics or {})),
+            ("reward_terms", "Reward-term breakdown", plot_reward_terms(agent)),
+        ]
+    elif agent:
         images += [
             ("equity", "Equity curves: agent and baselines", plot_equity(rollouts)),
             ("drawdown", "Drawdown", plot_drawdown(rollouts)),
             ("position", "Position over price", plot_position(rollouts)),
-            ("reward_terms", "Reward-term breakdown", plot_reward_terms(rollouts["agent"])),
+            ("reward_terms", "Reward-term breakdown", plot_reward_terms(agent)),
         ]
     images.append(("training", "Training curves", plot_training(read_training_curve(run_dir / "training.csv"))))
 
@@ -329,6 +342,10 @@ def render_report(
             "with the same fees and slippage for every policy. Annualised for a 24/7 market.</p>"
         )
         parts.append(_table(metrics))
+        if metrics.get("symbols"):
+            from tradecore.runs.portfolio_report import attribution_table
+
+            parts.append(attribution_table(metrics))
         notes = metrics.get("baseline_notes") or {}
         if notes:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in notes.items())

@@ -66,7 +66,7 @@ class SB3Trainer(Trainer):
                 f"trainer.params.algo: {p.algo} needs continuous actions; set env.action_mode "
                 'to "continuous" or use PPO, A2C, DQN or MaskablePPO'
             )
-        if p.algo == "MaskablePPO" and not isinstance(space, gym.spaces.Dict):
+        if p.algo == "MaskablePPO" and not isinstance(space, (gym.spaces.Dict, gym.spaces.MultiDiscrete)):
             raise TradecoreError(
                 "trainer.params.algo: MaskablePPO needs discrete action heads; set env.action_mode "
                 'to "discrete" or use PPO/SAC/TD3'
