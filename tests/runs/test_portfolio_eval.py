@@ -19,13 +19,12 @@ def rollouts():
     rng = np.random.default_rng(3)
     close = 100 * np.exp(np.cumsum(rng.standard_normal((400, 3)) * 0.01 + [0.001, 0.0, -0.001], axis=0))
     open_ = np.vstack([close[:1], close[:-1]])
+    prices = np.stack([open_.T, np.maximum(open_, close).T, np.minimum(open_, close).T, close.T], axis=2)
     rows = np.arange(99, 399)  # step j decides on row rows[j]'s close and fills over row rows[j] + 1
     time = 1_600_000_000_000 + np.arange(400, dtype=np.int64) * 3_600_000
     out = {}
     for name, schedule in baseline_schedules(close, rows).items():
-        fills = execute_weights(
-            open_[rows + 1], close[rows + 1], schedule, initial_equity=10_000.0, fee_rate=0.001, slippage=0.0005
-        )
+        fills = execute_weights(prices, schedule, rows + 1, initial_equity=10_000.0, fee_rate=0.001, slippage=0.0005)
         out[name] = rollout_from_fills(fills, close[rows[0] : rows[-1] + 2], time[rows[0] : rows[-1] + 2], SYMBOLS)
     out["agent"] = out["inverse_volatility"]
     return out

@@ -8,8 +8,9 @@ Every schedule reads closes up to the decision bar only (no look-ahead).
 :func:`execute_weights` fills a schedule with the portfolio env's rules: at each bar's open an asset
 whose weight differs from its target by more than the no-trade band, and whose order notional reaches
 the minimum order, trades to its target at the open with slippage (buys at ``O * (1 + s)``, sells at
-``O * (1 - s)``) and pays its fee on the filled notional; equity is marked at the close. It records
-what attribution needs: each asset's profit, fees and slippage per step.
+``O * (1 - s)``) and pays its fee on the filled notional; a full exit (target 0) ignores band and
+minimum; an asset without a candle at a bar (no trades) is not traded there; equity is marked at the
+close. It records what attribution needs: each asset's profit and costs per step.
 """
 
 from __future__ import annotations
@@ -30,86 +31,102 @@ class Fills:
     """What filling a schedule did, per step (``equity`` has one more entry: the start)."""
 
     equity: np.ndarray
-    #: weights held after each step's fills, at the open (fractions of equity at the open)
+    #: weights held after each step's fills, at the open (fractions of equity at the open), steps x assets
     weights: np.ndarray
     #: each asset's profit over each step (price moves of the units held, less its fees and slippage)
     pnl: np.ndarray
-    fees: np.ndarray
-    slippage: np.ndarray
+    #: each asset's fees plus slippage per step (quote currency)
+    costs: np.ndarray
     #: notional traded per asset and step (quote currency, at the open)
     traded: np.ndarray
+    #: fees and slippage of each step, all assets (quote currency)
+    fees: np.ndarray
+    slippage: np.ndarray
 
 
 @njit(cache=True)
-def _execute(open_, close, targets, initial_equity, fee_rate, slippage, min_order, band):
-    steps, assets = open_.shape
+def _execute(prices, traded_bars, bars, targets, initial_equity, fee_rate, slippage, min_order, band):
+    assets = prices.shape[0]
+    steps = len(bars)
     equity = np.empty(steps + 1)
     weights = np.zeros((steps, assets))
     pnl = np.zeros((steps, assets))
-    fees = np.zeros((steps, assets))
-    slips = np.zeros((steps, assets))
+    costs = np.zeros((steps, assets))
     traded = np.zeros((steps, assets))
+    fees = np.zeros(steps)
+    slips = np.zeros(steps)
     qty = np.zeros(assets)
     cash = initial_equity
     equity[0] = initial_equity
     for j in range(steps):
+        k = bars[j]
         eq_open = cash
-        for i in range(assets):
-            eq_open += qty[i] * open_[j, i]
+        for a in range(assets):
+            eq_open += qty[a] * prices[a, k, 0]
             if j > 0:  # units carried over the gap from the last close to this open
-                pnl[j, i] = qty[i] * (open_[j, i] - close[j - 1, i])
+                pnl[j, a] = qty[a] * (prices[a, k, 0] - prices[a, bars[j - 1], 3])
         hold = False
-        for i in range(assets):
-            if targets[j, i] != targets[j, i]:  # NaN: hold
+        for a in range(assets):
+            if targets[j, a] != targets[j, a]:  # NaN: hold
                 hold = True
-        if not hold and eq_open > 0.0:
-            for i in range(assets):
-                o = open_[j, i]
-                current = qty[i] * o / eq_open
-                diff = targets[j, i] - current
-                if diff <= band and -diff <= band:
-                    continue
-                dq = targets[j, i] * eq_open / o - qty[i]
-                notional = abs(dq) * o
-                if notional < min_order or dq == 0.0:
-                    continue
-                px = o * (1.0 + slippage[i]) if dq > 0.0 else o * (1.0 - slippage[i])
-                fee = abs(dq) * px * fee_rate[i]
+        for a in range(assets):
+            o = prices[a, k, 0]
+            if hold or eq_open <= 0.0 or not traded_bars[a, k]:
+                continue
+            w = targets[j, a]
+            dq = w * eq_open / o - qty[a]
+            if dq == 0.0:
+                continue
+            drift = w - qty[a] * o / eq_open
+            notional = abs(dq) * o
+            # a full exit ignores the band and the minimum (no dust left behind)
+            if w == 0.0 or ((drift > band or drift < -band) and notional >= min_order):
+                px = o * (1.0 + slippage[a]) if dq > 0.0 else o * (1.0 - slippage[a])
+                fee = abs(dq) * px * fee_rate[a]
+                slip = notional * slippage[a]
                 cash -= dq * px + fee
-                qty[i] += dq
-                traded[j, i] = notional
-                slips[j, i] = notional * slippage[i]
-                fees[j, i] = fee
-                pnl[j, i] -= notional * slippage[i] + fee
+                qty[a] += dq
+                traded[j, a] = notional
+                costs[j, a] = fee + slip
+                fees[j] += fee
+                slips[j] += slip
+                pnl[j, a] -= fee + slip
         marked = cash
-        for i in range(assets):
-            weights[j, i] = qty[i] * open_[j, i] / eq_open if eq_open > 0.0 else 0.0
-            pnl[j, i] += qty[i] * (close[j, i] - open_[j, i])
-            marked += qty[i] * close[j, i]
+        for a in range(assets):
+            o = prices[a, k, 0]
+            c = prices[a, k, 3]
+            weights[j, a] = qty[a] * o / eq_open if eq_open > 0.0 else 0.0
+            pnl[j, a] += qty[a] * (c - o)
+            marked += qty[a] * c
         equity[j + 1] = marked
-    return equity, weights, pnl, fees, slips, traded
+    return equity, weights, pnl, costs, traded, fees, slips
 
 
 def execute_weights(
-    open_: np.ndarray,
-    close: np.ndarray,
+    prices: np.ndarray,
     targets: np.ndarray,
+    bars: np.ndarray,
     *,
     initial_equity: float,
     fee_rate: np.ndarray | float,
     slippage: np.ndarray | float,
     min_order: float = 0.0,
     band: float = 0.0,
+    traded: np.ndarray | None = None,
 ) -> Fills:
-    """Fill ``targets`` (steps x assets) at each step's open, mark at its close; see the module doc."""
-    open_ = np.ascontiguousarray(open_, dtype=np.float64)
-    close = np.ascontiguousarray(close, dtype=np.float64)
-    assets = open_.shape[1]
+    """Fill ``targets`` (steps x assets) at the opens of rows ``bars`` of ``prices`` (assets x rows x OHLC),
+    marking at their closes; ``traded`` (assets x rows, bool) marks the bars an asset can trade at (default:
+    all). See the module doc."""
+    prices = np.ascontiguousarray(prices, dtype=np.float64)
+    assets = prices.shape[0]
+    if traded is None:
+        traded = np.ones(prices.shape[:2], dtype=np.bool_)
     fee = np.broadcast_to(np.asarray(fee_rate, dtype=np.float64), (assets,)).copy()
     slip = np.broadcast_to(np.asarray(slippage, dtype=np.float64), (assets,)).copy()
     out = _execute(
-        open_,
-        close,
+        prices,
+        np.ascontiguousarray(traded, dtype=np.bool_),
+        np.ascontiguousarray(bars, dtype=np.int64),
         np.ascontiguousarray(targets, dtype=np.float64),
         float(initial_equity),
         fee,

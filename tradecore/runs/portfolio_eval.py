@@ -24,16 +24,15 @@ TRADE_STATISTICS = ("win_rate", "avg_trade_return", "profit_factor")
 
 def rollout_from_fills(fills: Fills, price: np.ndarray, time: np.ndarray, symbols: tuple[str, ...]) -> Rollout:
     """A :class:`Rollout` of a filled weight schedule (``price``: closes, one more row than steps)."""
-    costs = fills.fees + fills.slippage
     return Rollout(
         equity=fills.equity,
         exposure=np.abs(fills.weights).sum(axis=1),
-        costs=costs.sum(axis=1),
+        costs=fills.fees + fills.slippage,
         price=price,
         time=time,
         reward=np.zeros(len(fills.weights)),
         symbols=symbols,
-        assets={"weights": fills.weights, "asset_pnl": fills.pnl, "asset_costs": costs, "traded": fills.traded},
+        assets={"weights": fills.weights, "asset_pnl": fills.pnl, "asset_costs": fills.costs, "traded": fills.traded},
     )
 
 
