@@ -6,10 +6,11 @@ AR(1) process that clusters volatility. Bars are internally consistent: ``open``
 close, ``high >= max(open, close)``, ``low <= min(open, close)``; volume rises with absolute return.
 The same params and seed give the same candles on every machine.
 
-With ``symbols`` it emits several pairs on one time grid (long format, a ``symbol`` column): each
-follows its own regime chain, so which asset trends persists for hundreds of bars (visible in
-trailing-return features: something an allocator can learn), and all share a market factor whose
-weight sets their correlation (``correlation``).
+With ``correlation`` set, the pair is one member of a correlated basket (a portfolio manifest loads
+one source per symbol of ``source.params.symbols``): its regimes and price level come from the seed
+and its own symbol, so which asset trends persists for hundreds of bars and differs between assets
+(visible in trailing-return features: something an allocator can learn), while every member's shocks
+share one market factor drawn from the seed alone, whose weight is the shocks' correlation.
 """
 
 from __future__ import annotations
@@ -41,19 +42,13 @@ class SyntheticParams(BaseModel):
     trend: float = Field(0.25, ge=0, le=5, description="Regime drift as a multiple of volatility per bar")
     regime_bars: int = Field(300, ge=2, description="Mean length of a regime in bars")
     vol_persistence: float = Field(0.98, ge=0, lt=1, description="AR(1) coefficient of log-volatility")
-    symbols: list[str] | None = Field(
+    correlation: float | None = Field(
         None,
-        min_length=2,
-        description="Several pairs on one time grid (adds a symbol column); each has its own regimes",
+        ge=0,
+        lt=1,
+        description="Make the pair a member of a correlated basket: own regimes from seed and symbol, shocks "
+        "correlated this much with every other member of the same seed (null: a standalone pair)",
     )
-    correlation: float = Field(0.5, ge=0, lt=1, description="With symbols: correlation of the pairs' returns shocks")
-
-    @field_validator("symbols")
-    @classmethod
-    def _distinct(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("symbols must be distinct")
-        return value
 
     @field_validator("timeframe")
     @classmethod
@@ -63,12 +58,11 @@ class SyntheticParams(BaseModel):
 
 
 def generate_candles(params: SyntheticParams) -> pl.DataFrame:
-    """The candles for ``params`` as a Polars frame (time, open, high, low, close, volume, trades; with
-    ``symbols``, a ``symbol`` column too, rows sorted by symbol then time)."""
+    """The candles for ``params`` as a Polars frame (time, open, high, low, close, volume, trades)."""
     import numpy as np
 
-    if params.symbols:
-        return _generate_basket(params)
+    if params.correlation is not None:
+        return _basket_member(params)
     rng = np.random.default_rng(params.seed)
     returns, bar_sigma = _regime_returns(rng, params)
     return _bars(rng, params, params.price, returns, bar_sigma)
@@ -99,27 +93,24 @@ def _regime_returns(rng: np.random.Generator, params: SyntheticParams, noise: np
     return drift + bar_sigma * noise, bar_sigma
 
 
-def _generate_basket(params: SyntheticParams) -> pl.DataFrame:
-    """Several pairs: own regimes and volatility each, shocks sharing one market factor."""
+def _basket_member(params: SyntheticParams) -> pl.DataFrame:
+    """One pair of a correlated basket: own regimes and volatility, shocks sharing the seed's market factor."""
+    import hashlib
+
     import numpy as np
-    import polars as pl
 
     n = params.bars
     # the log-volatility filter starts at its first shock, far from its stationary spread: drop a burn-in
     burn = int(5 / (1 - params.vol_persistence))
     longer = params.model_copy(update={"bars": n + burn})
+    own = int.from_bytes(hashlib.sha256(params.symbol.encode()).digest()[:4], "little")  # stable across runs
     market = np.random.default_rng([params.seed, 0]).standard_normal(n + burn)
-    load = np.sqrt(params.correlation)
-    frames = []
-    for k, symbol in enumerate(params.symbols or []):
-        rng = np.random.default_rng([params.seed, k + 1])
-        noise = load * market + np.sqrt(1.0 - params.correlation) * rng.standard_normal(n + burn)
-        returns, bar_sigma = _regime_returns(rng, longer, noise)
-        returns, bar_sigma = returns[burn:], bar_sigma[burn:]
-        price = params.price / (k + 1) ** 2  # distinct price levels, as real pairs have
-        frame = _bars(rng, params, price, returns, bar_sigma)
-        frames.append(frame.select("time", pl.lit(symbol).alias("symbol"), *frame.columns[1:]))
-    return pl.concat(frames)
+    rng = np.random.default_rng([params.seed, 1, own])
+    rho = params.correlation or 0.0
+    noise = np.sqrt(rho) * market + np.sqrt(1.0 - rho) * rng.standard_normal(n + burn)
+    returns, bar_sigma = _regime_returns(rng, longer, noise)
+    price = params.price * np.exp(rng.uniform(-3.0, 0.0))  # distinct price levels, as real pairs have
+    return _bars(rng, params, price, returns[burn:], bar_sigma[burn:])
 
 
 def _bars(rng: np.random.Generator, params: SyntheticParams, price: float, returns, bar_sigma) -> pl.DataFrame:
