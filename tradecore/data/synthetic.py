@@ -7,8 +7,8 @@ close, ``high >= max(open, close)``, ``low <= min(open, close)``; volume rises w
 The same params and seed give the same candles on every machine.
 
 With ``correlation`` set, the pair is one member of a correlated basket (a portfolio manifest loads
-one source per symbol of ``source.params.symbols``): its regimes and price level come from the seed
-and its own symbol, so which asset trends persists for hundreds of bars and differs between assets
+one source per symbol of ``source.params.symbols``, each with its ``asset_index``): its regimes and
+price level come from the seed and its index, so which asset trends persists for hundreds of bars and differs between assets
 (visible in trailing-return features: something an allocator can learn), while every member's shocks
 share one market factor drawn from the seed alone, whose weight is the shocks' correlation.
 """
@@ -42,12 +42,19 @@ class SyntheticParams(BaseModel):
     trend: float = Field(0.25, ge=0, le=5, description="Regime drift as a multiple of volatility per bar")
     regime_bars: int = Field(300, ge=2, description="Mean length of a regime in bars")
     vol_persistence: float = Field(0.98, ge=0, lt=1, description="AR(1) coefficient of log-volatility")
+    asset_index: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="Position in source.params.symbols (set for you): asset i > 0 draws from "
+        "its own stream of the seed, so a portfolio's assets differ",
+    )
     correlation: float | None = Field(
         None,
         ge=0,
         lt=1,
-        description="Make the pair a member of a correlated basket: own regimes from seed and symbol, shocks "
-        "correlated this much with every other member of the same seed (null: a standalone pair)",
+        description="Make the pair a member of a correlated basket: own regimes from its stream (asset_index), "
+        "shocks correlated this much with every other member of the same seed (null: independent pairs)",
     )
 
     @field_validator("timeframe")
@@ -63,7 +70,7 @@ def generate_candles(params: SyntheticParams) -> pl.DataFrame:
 
     if params.correlation is not None:
         return _basket_member(params)
-    rng = np.random.default_rng(params.seed)
+    rng = np.random.default_rng(params.seed if not params.asset_index else [params.seed, params.asset_index])
     returns, bar_sigma = _regime_returns(rng, params)
     return _bars(rng, params, params.price, returns, bar_sigma)
 
@@ -95,17 +102,14 @@ def _regime_returns(rng: np.random.Generator, params: SyntheticParams, noise: np
 
 def _basket_member(params: SyntheticParams) -> pl.DataFrame:
     """One pair of a correlated basket: own regimes and volatility, shocks sharing the seed's market factor."""
-    import hashlib
-
     import numpy as np
 
     n = params.bars
     # the log-volatility filter starts at its first shock, far from its stationary spread: drop a burn-in
     burn = int(5 / (1 - params.vol_persistence))
     longer = params.model_copy(update={"bars": n + burn})
-    own = int.from_bytes(hashlib.sha256(params.symbol.encode()).digest()[:4], "little")  # stable across runs
     market = np.random.default_rng([params.seed, 0]).standard_normal(n + burn)
-    rng = np.random.default_rng([params.seed, 1, own])
+    rng = np.random.default_rng([params.seed, 1, params.asset_index])
     rho = params.correlation or 0.0
     noise = np.sqrt(rho) * market + np.sqrt(1.0 - rho) * rng.standard_normal(n + burn)
     returns, bar_sigma = _regime_returns(rng, longer, noise)
