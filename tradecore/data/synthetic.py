@@ -8,9 +8,10 @@ The same params and seed give the same candles on every machine.
 
 With ``correlation`` set, the pair is one member of a correlated basket (a portfolio manifest loads
 one source per symbol of ``source.params.symbols``, each with its ``asset_index``): its regimes and
-price level come from the seed and its index, so which asset trends persists for hundreds of bars and differs between assets
-(visible in trailing-return features: something an allocator can learn), while every member's shocks
-share one market factor drawn from the seed alone, whose weight is the shocks' correlation.
+price level come from the seed and its index, so which asset trends persists for hundreds of bars
+and differs between assets (visible in trailing-return features: something an allocator can learn),
+while every member's shocks share one market factor drawn from the seed alone, whose weight is the
+shocks' correlation.
 """
 
 from __future__ import annotations
