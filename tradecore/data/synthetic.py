@@ -35,6 +35,13 @@ class SyntheticParams(BaseModel):
     trend: float = Field(0.25, ge=0, le=5, description="Regime drift as a multiple of volatility per bar")
     regime_bars: int = Field(300, ge=2, description="Mean length of a regime in bars")
     vol_persistence: float = Field(0.98, ge=0, lt=1, description="AR(1) coefficient of log-volatility")
+    asset_index: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="Position in source.params.symbols (set for you): asset i > 0 draws from "
+        "its own stream of the seed, so a portfolio's assets differ",
+    )
 
     @field_validator("timeframe")
     @classmethod
@@ -48,7 +55,7 @@ def generate_candles(params: SyntheticParams) -> pl.DataFrame:
     import numpy as np
     import polars as pl
 
-    rng = np.random.default_rng(params.seed)
+    rng = np.random.default_rng(params.seed if not params.asset_index else [params.seed, params.asset_index])
     n = params.bars
     sigma = params.volatility
 
@@ -113,4 +120,5 @@ class SyntheticSource(DataSource):
             "bars": p.bars,
             "start": p.start.isoformat(),
             "seed": p.seed,
+            **({"asset_index": p.asset_index} if p.asset_index else {}),
         }
