@@ -172,4 +172,6 @@ class SyntheticSource(DataSource):
             "bars": p.bars,
             "start": p.start.isoformat(),
             "seed": p.seed,
+            **({"asset_index": p.asset_index} if p.asset_index else {}),
+            **({"correlation": p.correlation} if p.correlation is not None else {}),
         }
