@@ -5,12 +5,12 @@ row ``j`` decided on the closes before step ``j``'s bar and filled at its open -
 action is. A row of NaN means "no orders: hold what you have" (buy-and-hold after its first step).
 Every schedule reads closes up to the decision bar only (no look-ahead).
 
-:func:`execute_weights` fills a schedule with the portfolio env's rules: at each bar's open an asset
-whose weight differs from its target by more than the no-trade band, and whose order notional reaches
-the minimum order, trades to its target at the open with slippage (buys at ``O * (1 + s)``, sells at
-``O * (1 - s)``) and pays its fee on the filled notional; a full exit (target 0) ignores band and
-minimum; an asset without a candle at a bar (no trades) is not traded there; equity is marked at the
-close. It records what attribution needs: each asset's profit and costs per step.
+:func:`execute_weights` fills a schedule with the portfolio env's own bar arithmetic,
+:func:`tradecore.env.portfolio_execution.execute_rebalance`, one call per step (so agent and baselines
+share one execution model: the no-trade band, the minimum order, full exits, no fills on bars without a
+candle, per-asset fees and slippage at the open, marking at the close). :func:`fills_from_holdings` turns
+the units held and costs paid after each step into what attribution needs -- each asset's profit, costs,
+traded notional and weight per step -- for the baselines and the agent's env rollout alike.
 """
 
 from __future__ import annotations
@@ -20,10 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from tradecore.env.execution import ACCOUNT_SLOTS, EQUITY
+from tradecore.env.portfolio_execution import execute_rebalance, open_portfolio
+
 #: seeds of the random-allocation baseline (its distribution is reported, as for single-pair runs)
 RANDOM_SEEDS = (0, 1, 2, 3, 4)
 #: trailing bars of the inverse-volatility baseline's volatility estimate
 INVERSE_VOL_WINDOW = 96
+#: where the per-asset slots of the fill kernel's account start (right after the single-asset slots)
+Q0 = ACCOUNT_SLOTS
 
 
 @dataclass
@@ -46,60 +51,33 @@ class Fills:
 
 @njit(cache=True)
 def _execute(prices, traded_bars, bars, targets, initial_equity, fee_rate, slippage, min_order, band):
+    """Step the env's rebalance over ``bars``: (equity, units held and cumulative costs per asset after each step
+    (row 0: the start), fees, slippage)."""
     assets = prices.shape[0]
     steps = len(bars)
+    acct = np.empty(Q0 + 2 * assets)
+    open_portfolio(acct, Q0, assets, initial_equity)
+    frozen = np.zeros_like(traded_bars)  # a hold row: no asset may trade, the book is only marked
     equity = np.empty(steps + 1)
-    weights = np.zeros((steps, assets))
-    pnl = np.zeros((steps, assets))
-    costs = np.zeros((steps, assets))
-    traded = np.zeros((steps, assets))
+    held = np.zeros((steps + 1, assets))
+    paid = np.zeros((steps + 1, assets))
     fees = np.zeros(steps)
     slips = np.zeros(steps)
-    qty = np.zeros(assets)
-    cash = initial_equity
     equity[0] = initial_equity
     for j in range(steps):
-        k = bars[j]
-        eq_open = cash
-        for a in range(assets):
-            eq_open += qty[a] * prices[a, k, 0]
-            if j > 0:  # units carried over the gap from the last close to this open
-                pnl[j, a] = qty[a] * (prices[a, k, 0] - prices[a, bars[j - 1], 3])
         hold = False
         for a in range(assets):
             if targets[j, a] != targets[j, a]:  # NaN: hold
                 hold = True
-        for a in range(assets):
-            o = prices[a, k, 0]
-            if hold or eq_open <= 0.0 or not traded_bars[a, k]:
-                continue
-            w = targets[j, a]
-            dq = w * eq_open / o - qty[a]
-            if dq == 0.0:
-                continue
-            drift = w - qty[a] * o / eq_open
-            notional = abs(dq) * o
-            # a full exit ignores the band and the minimum (no dust left behind)
-            if w == 0.0 or ((drift > band or drift < -band) and notional >= min_order):
-                px = o * (1.0 + slippage[a]) if dq > 0.0 else o * (1.0 - slippage[a])
-                fee = abs(dq) * px * fee_rate[a]
-                slip = notional * slippage[a]
-                cash -= dq * px + fee
-                qty[a] += dq
-                traded[j, a] = notional
-                costs[j, a] = fee + slip
-                fees[j] += fee
-                slips[j] += slip
-                pnl[j, a] -= fee + slip
-        marked = cash
-        for a in range(assets):
-            o = prices[a, k, 0]
-            c = prices[a, k, 3]
-            weights[j, a] = qty[a] * o / eq_open if eq_open > 0.0 else 0.0
-            pnl[j, a] += qty[a] * (c - o)
-            marked += qty[a] * c
-        equity[j + 1] = marked
-    return equity, weights, pnl, costs, traded, fees, slips
+        _, fee, slip, _, _, _, _ = execute_rebalance(
+            acct, Q0, prices, frozen if hold else traded_bars, bars[j], targets[j], slippage, fee_rate, min_order, band
+        )
+        equity[j + 1] = acct[EQUITY]
+        fees[j] = fee
+        slips[j] = slip
+        held[j + 1] = acct[Q0 : Q0 + assets]
+        paid[j + 1] = acct[Q0 + assets : Q0 + 2 * assets]
+    return equity, held, paid, fees, slips
 
 
 def execute_weights(
@@ -123,10 +101,11 @@ def execute_weights(
         traded = np.ones(prices.shape[:2], dtype=np.bool_)
     fee = np.broadcast_to(np.asarray(fee_rate, dtype=np.float64), (assets,)).copy()
     slip = np.broadcast_to(np.asarray(slippage, dtype=np.float64), (assets,)).copy()
-    out = _execute(
+    bars = np.ascontiguousarray(bars, dtype=np.int64)
+    equity, held, paid, fees, slips = _execute(
         prices,
         np.ascontiguousarray(traded, dtype=np.bool_),
-        np.ascontiguousarray(bars, dtype=np.int64),
+        bars,
         np.ascontiguousarray(targets, dtype=np.float64),
         float(initial_equity),
         fee,
@@ -134,7 +113,30 @@ def execute_weights(
         float(min_order),
         float(band),
     )
-    return Fills(*out)
+    return fills_from_holdings(prices, bars, equity, held, paid, fees, slips)
+
+
+def fills_from_holdings(
+    prices: np.ndarray,
+    bars: np.ndarray,
+    equity: np.ndarray,
+    held: np.ndarray,
+    paid: np.ndarray,
+    fees: np.ndarray,
+    slippage: np.ndarray,
+) -> Fills:
+    """What each asset did over each step, from the units held and the cumulative costs paid after each step
+    (``(steps + 1, assets)``, row 0: the start) -- for the agent's env rollout and the baselines alike."""
+    opens, closes = prices[:, bars, 0].T, prices[:, bars, 3].T
+    prev_close = np.vstack((closes[:1], closes[:-1]))  # step 0 holds nothing over the gap
+    before, after = held[:-1], held[1:]
+    costs = np.diff(paid, axis=0)
+    gap = before * (opens - prev_close)  # units carried from the last close to this open
+    pnl = gap + after * (closes - opens) - costs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eq_open = equity[:-1] + gap.sum(axis=1)
+        weights = np.where(eq_open[:, None] > 0, after * opens / eq_open[:, None], 0.0)
+    return Fills(equity, weights, pnl, costs, np.abs(after - before) * opens, fees, slippage)
 
 
 # -- schedules: (steps, assets) target weights, row j from closes before step j's bar -------------------

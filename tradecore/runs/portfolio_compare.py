@@ -16,7 +16,7 @@ import numpy as np
 
 from tradecore.interfaces import Policy
 from tradecore.runs.evaluate import Rollout
-from tradecore.runs.portfolio_baselines import Fills, baseline_schedules, execute_weights
+from tradecore.runs.portfolio_baselines import Fills, baseline_schedules, execute_weights, fills_from_holdings
 from tradecore.runs.portfolio_eval import rollout_from_fills
 
 
@@ -70,16 +70,7 @@ def portfolio_rollout(experiment: Any, split: str, policy: Policy, *, seed: int 
         equity[done + 1 :] = equity[done]
         held[done + 1 :] = held[done]
         paid[done + 1 :] = paid[done]
-    opens, closes = prices[:, rows, 0].T, prices[:, rows, 3].T
-    prev_close = prices[:, rows - 1, 3].T
-    costs = np.diff(paid, axis=0)
-    before, after = held[:-1], held[1:]
-    traded = np.abs(after - before) * opens
-    pnl = before * (opens - prev_close) + after * (closes - opens) - costs
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eq_open = equity[:-1] + (before * (opens - prev_close)).sum(axis=1)
-        weights = np.where(eq_open[:, None] > 0, after * opens / eq_open[:, None], 0.0)
-    fills = Fills(equity, weights, pnl, costs, traded, fees, slippage)
+    fills = fills_from_holdings(prices, rows, equity, held, paid, fees, slippage)
     out = _rollout(experiment, fills, rows)
     out.reward, out.reward_terms = reward, terms
     return out
