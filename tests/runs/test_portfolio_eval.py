@@ -63,3 +63,24 @@ def test_saved_rollouts_feed_the_portfolio_report(rollouts, tmp_path):
         assert f"alt='{plot}'" in page
     assert "Attribution by asset" in page and "BBB/USD contribution" in page
     assert not (tmp_path / "plots" / "position.png").exists()
+    assert "id='chart-weights'" in page and "id='chart-contribution'" in page
+
+
+def test_portfolio_charts_stack_the_weights_and_split_the_return_by_asset(rollouts, tmp_path):
+    from tradecore.runs.charts import run_figures
+    from tradecore.runs.folder import write_json
+
+    save_rollouts(rollouts, tmp_path / "evaluation" / "test.npz")
+    metrics = judge(rollouts, "1h", split="test")
+    write_json(tmp_path / "metrics.json", metrics)
+    figures = {f["id"]: f["figure"] for f in run_figures(tmp_path)}
+    assert list(figures) == ["equity", "drawdown", "weights", "contribution"]  # no single-pair price or exposure
+    stack = figures["weights"]["data"]
+    assert [t["name"] for t in stack] == [*SYMBOLS, "cash"] and {t["stackgroup"] for t in stack} == {"weights"}
+    invested = np.sum([t["y"] for t in stack], axis=0)
+    np.testing.assert_allclose(invested, 1.0, atol=1e-3)  # weights plus cash stack to the whole equity
+    bars = {t["name"]: t for t in figures["contribution"]["data"]}
+    assert set(bars) == {"agent", "cash", "equal_weight", "buy_and_hold", "inverse_volatility"}
+    assert bars["agent"]["x"] == list(SYMBOLS)
+    assert sum(bars["agent"]["y"]) == pytest.approx(metrics["agent"]["total_return"] * 100, abs=1e-3)
+    json.dumps(figures, allow_nan=False)

@@ -38,6 +38,8 @@ class Rollout:
     time: np.ndarray
     reward: np.ndarray
     reward_terms: dict[str, np.ndarray] = field(default_factory=dict)
+    #: open, high and low of the bars ``price`` closes (recorded with the reward terms): the report's candles
+    candles: dict[str, np.ndarray] = field(default_factory=dict)
     segments: int = 1
     #: how this policy's run differs from the agent's (e.g. a baseline held without forced stops)
     note: str = ""
@@ -61,6 +63,7 @@ class Rollout:
         }
         out.update({f"reward_{k}": v for k, v in self.reward_terms.items()})
         out.update(self.assets)
+        out.update(self.candles)
         return out
 
 
@@ -92,6 +95,12 @@ def rollout(
     bar_span = slice(n0 + first, n0 + last + 1)
     price = np.array(experiment.market.close[bar_span], dtype=np.float64)
     times = np.array(experiment.market.time[bar_span], dtype=np.int64)
+    market = experiment.market
+    candles = (
+        {"open": market.open[bar_span].copy(), "high": market.high[bar_span].copy(), "low": market.low[bar_span].copy()}
+        if record
+        else {}
+    )
     equity = np.empty(steps_total + 1)
     equity[0] = e0
     exposure = np.zeros(steps_total)
@@ -143,5 +152,6 @@ def rollout(
         time=times,
         reward=reward,
         reward_terms=terms,
+        candles=candles,
         segments=k,
     )
