@@ -36,7 +36,12 @@ def _num(value: float | None) -> str:
 def run_policies(
     experiment: Any, split: str, agent: Any | None, *, segments: int | None = None, seed: int = 0
 ) -> dict[str, Rollout]:
-    """Rollouts of the agent (when given) and every baseline over ``split``."""
+    """Rollouts of the agent (when given) and every baseline over ``split`` (a portfolio's: its own baselines,
+    see :mod:`tradecore.runs.portfolio_compare`)."""
+    if experiment.config.type == "portfolio":
+        from tradecore.runs.portfolio_compare import run_portfolio_policies
+
+        return run_portfolio_policies(experiment, split, agent, seed=seed)
     probe = experiment.make_env(split, random_start=False, episode_steps=None)
     runs = {name: (experiment, policy, "") for name, policy in baseline_policies(experiment, probe.layout).items()}
     if forced_stops(experiment):

@@ -15,14 +15,9 @@ from typing import Any
 import numpy as np
 
 from tradecore.interfaces import Policy
-from tradecore.runs.evaluate import Rollout
 from tradecore.runs.portfolio_baselines import Fills, baseline_schedules, execute_weights, fills_from_holdings
 from tradecore.runs.portfolio_eval import rollout_from_fills
-
-
-def is_portfolio(experiment: Any) -> bool:
-    """Whether ``experiment`` trades a portfolio (``env.type: "portfolio"``)."""
-    return experiment.config.type == "portfolio"
+from tradecore.runs.rollout_record import Rollout
 
 
 def _steps(experiment: Any, split: str) -> tuple[Any, np.ndarray]:
@@ -71,6 +66,7 @@ def portfolio_rollout(experiment: Any, split: str, policy: Policy, *, seed: int 
         held[done + 1 :] = held[done]
         paid[done + 1 :] = paid[done]
     fills = fills_from_holdings(prices, rows, equity, held, paid, fees, slippage)
+    fills.weights[done:], fills.pnl[done:] = 0.0, 0.0  # after a stop the record is flat: equity no longer moves
     out = _rollout(experiment, fills, rows)
     out.reward, out.reward_terms = reward, terms
     return out
@@ -99,6 +95,8 @@ def portfolio_baselines(experiment: Any, split: str) -> dict[str, Rollout]:
             **costs,
         )
         out[name] = _rollout(experiment, fills, rows)
+        if config.max_drawdown is not None and name != "cash" and not name.startswith("random_"):
+            out[name].note = f"held without the agent's env.max_drawdown stop ({config.max_drawdown:.0%})"
     return out
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from tradecore.runs.evaluate import Rollout
 from tradecore.runs.metrics import _finite
 from tradecore.runs.portfolio_baselines import Fills
+from tradecore.runs.rollout_record import Rollout
 from tradecore.timeframes import bars_per_year
 
 #: single-pair trade statistics that mean nothing for a rebalanced basket (runs of one-signed exposure)
