@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import numpy as np
 import pytest
 
 from tradecore.interfaces import RunContext
