@@ -94,15 +94,17 @@ class ResolvedComponent:
     weight: float | None = None
     #: a source's ``params.symbols`` (a portfolio): one source per symbol, its ``symbol`` param replaced
     symbols: tuple[str, ...] = ()
+    #: or the name of a pair group in the user's config (looked up by the data stage)
+    symbol_group: str | None = None
 
     def build(self) -> Any:
         return self.spec.build(self.params)
 
-    def build_each(self) -> list[tuple[str, Any]]:
-        """``(symbol, built component)`` for every symbol of ``params.symbols``."""
+    def build_each(self, symbols: tuple[str, ...] | None = None) -> list[tuple[str, Any]]:
+        """``(symbol, built component)`` for every symbol of ``params.symbols`` (or of ``symbols``, a group's)."""
         indexed = "asset_index" in type(self.params).model_fields  # a generator: each asset its own stream
         built = []
-        for i, symbol in enumerate(self.symbols):
+        for i, symbol in enumerate(symbols or self.symbols):
             update = {"symbol": symbol, **({"asset_index": i} if indexed else {})}
             built.append((symbol, self.spec.build(self.params.model_copy(update=update))))
         return built
@@ -115,8 +117,8 @@ class ResolvedComponent:
         }
         if self.weight is not None:
             out["weight"] = self.weight
-        if self.symbols:
-            out["params"]["symbols"] = list(self.symbols)
+        if self.symbols or self.symbol_group:
+            out["params"]["symbols"] = list(self.symbols) if self.symbols else self.symbol_group
         return out
 
 
@@ -264,9 +266,14 @@ def _resolve_ref(
     if not isinstance(params, dict):
         return None
     symbols: tuple[str, ...] = ()
+    symbol_group = None
     if kind == "sources" and "symbols" in params:
         params = dict(params)
-        symbols = _symbols(params.pop("symbols"), f"{path}.params.symbols", issues)
+        value = params.pop("symbols")
+        if isinstance(value, str) and value:  # a pair group: the data stage reads the user's config
+            symbol_group = value
+        else:
+            symbols = _symbols(value, f"{path}.params.symbols", issues)
         if symbols:
             params["symbol"] = symbols[0]
     try:
@@ -282,12 +289,12 @@ def _resolve_ref(
             )
         )
         return None
-    if symbols and "symbol" not in params_model.model_fields:
+    if (symbols or symbol_group) and "symbol" not in params_model.model_fields:
         issues.append(
             ManifestIssue(f"{path}.params.symbols", f"source {raw['type']!r} takes no symbol; it cannot load several")
         )
         return None
-    if "symbol" in raw.get("params", {}) and symbols:
+    if "symbol" in raw.get("params", {}) and (symbols or symbol_group):
         issues.append(ManifestIssue(f"{path}.params.symbol", "give either symbol or symbols, not both"))
         return None
     try:
@@ -310,20 +317,12 @@ def _resolve_ref(
         params=model,
         weight=float(weight) if weight is not None else None,
         symbols=symbols,
+        symbol_group=symbol_group,
     )
 
 
 def _symbols(value: Any, path: str, issues: list[ManifestIssue]) -> tuple[str, ...]:
-    """``source.params.symbols``: a list of pairs, or the name of a pair group from the user's config."""
-    if isinstance(value, str):
-        from tradecore.data.groups import group
-        from tradecore.errors import TradecoreError
-
-        try:
-            value = group(value)["pairs"]
-        except TradecoreError as exc:
-            issues.append(ManifestIssue(path, str(exc)))
-            return ()
+    """``source.params.symbols`` given as a list of pairs."""
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         issues.append(ManifestIssue(path, "must be a list of symbols or a pair group's name", value=value))
         return ()
@@ -343,8 +342,9 @@ def _first_message(exc: ValidationError) -> str:
 def _check_portfolio(manifest: Manifest, resolved: dict[str, Any], issues: list[ManifestIssue]) -> None:
     """Rules joining the source, the env type and the indicators of a portfolio."""
     portfolio = getattr(manifest.env, "type", "single") == "portfolio"
-    symbols = resolved["source"].symbols
-    if portfolio and not symbols:
+    symbols = resolved["source"].symbols or resolved["source"].symbol_group
+    reported = any(issue.path.startswith("source.params.symbols") for issue in issues)
+    if portfolio and not symbols and not reported:
         issues.append(
             ManifestIssue("source.params.symbols", 'env.type "portfolio" needs a list of two or more symbols')
         )

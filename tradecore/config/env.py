@@ -202,7 +202,7 @@ class PortfolioEnvConfig(BaseModel):
 def _env_kind(value) -> str:
     """The env model a manifest's ``env`` object is for: ``portfolio`` by its ``type``, else the single pair."""
     kind = value.get("type", "single") if isinstance(value, dict) else getattr(value, "type", "single")
-    return {"single": "EnvConfig", "portfolio": "PortfolioEnvConfig"}.get(kind)
+    return {"single": "EnvConfig", "portfolio": "PortfolioEnvConfig"}.get(kind) if isinstance(kind, str) else None
 
 
 #: the manifest's ``env``: the single-pair env (``type`` absent or ``single``) or the portfolio env

@@ -137,7 +137,17 @@ def load_aligned(resolved: ResolvedManifest, ctx: RunContext) -> AlignedCandles:
     frames: dict[str, pl.DataFrame] = {}
     facts, described = {}, {}
     timeframe = None
-    for symbol, source in resolved.source.build_each():
+    symbols = resolved.source.symbols
+    if resolved.source.symbol_group:
+        from tradecore.data.groups import group
+
+        symbols = tuple(group(resolved.source.symbol_group)["pairs"])
+        if len(symbols) < 2:
+            raise TradecoreError(
+                f"source.params.symbols: pair group {resolved.source.symbol_group!r} has {len(symbols)} pair(s); "
+                "a portfolio needs at least two"
+            )
+    for symbol, source in resolved.source.build_each(symbols):
         frame = source.load(ctx)
         describe = source.describe()
         timeframe = describe.get("timeframe", "1m")
