@@ -10,6 +10,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("browser_context")]
 
 MONTH_DAY = re.compile(r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}")
+HOUR_UTC = re.compile(r"2020-0[23]-\d\d \d\d:00 UTC")  # the tiny run's test bars: Feb 21 to Mar 3, 2020
 
 
 def test_report_charts_render_offline_with_hover_and_dates(tiny_run_dir, browser_page):
@@ -24,14 +25,14 @@ def test_report_charts_render_offline_with_hover_and_dates(tiny_run_dir, browser
         assert drawn >= 1 and paths >= 1, f"{chart}: {drawn} svg layers, {paths} trace paths drawn"
     assert page.locator("#chart-price .boxlayer:not(.rangeplot) .trace path").count() > 100  # the candles
 
-    # hover the middle of the equity plot: a unified label naming the agent and a UTC date
+    # hover the middle of the equity plot: a unified label naming the agent and the bar's UTC hour
     page.locator("#chart-equity").scroll_into_view_if_needed()
     area = page.locator("#chart-equity .nsewdrag").first.bounding_box()
     page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
     label = page.locator("#chart-equity .hoverlayer .legend")
     label.wait_for(timeout=5000)
     text = label.text_content()
-    assert "agent" in text and MONTH_DAY.search(text), text
+    assert "agent" in text and HOUR_UTC.search(text), text
 
     ticks = page.locator("#chart-equity .xtick text").all_text_contents()
     assert ticks and all(MONTH_DAY.search(t) for t in ticks), ticks

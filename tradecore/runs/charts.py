@@ -111,6 +111,7 @@ def training_figures(curve: dict[str, list[float]]) -> list[dict]:
     ]
     layout = _layout("Training curves", "return")
     layout["xaxis"] = {"title": {"text": "timesteps"}}
+    layout["legend"]["y"] = -0.25  # below the axis title
     return [_chart("training", "Training curves", data, layout)]
 
 
@@ -157,11 +158,12 @@ def price_figure(agent: dict[str, np.ndarray]) -> dict:
         "close": _numbers(close[ends]),
     }
     data = [candles, *_trade_markers(agent["exposure"], time, close, size)]
-    layout = _layout("Price and the agent's trades", "price", hovermode="closest")
+    layout = _layout("Price and the agent's trades", "price", hovermode="x")
     layout["xaxis"]["rangeslider"] = {"visible": True, "thickness": 0.08}
-    # above the plot: below it, the legend would cover the range slider
-    layout["legend"] = {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}
-    layout["height"] = HEIGHT + 120
+    # below the range slider (the default place would cover it)
+    layout["legend"]["y"] = -0.3
+    layout["margin"]["b"] = 90
+    layout["height"] = HEIGHT + 140
     if is_wide(low, high):
         layout["yaxis"]["type"] = "log"
     return _chart("price", "Price with the agent's entries and exits", data, layout)
@@ -227,6 +229,7 @@ def equity_figure(rollouts: dict[str, dict[str, np.ndarray]], time: np.ndarray) 
             {**_line(name, time[x], low), "line": band, "legendgroup": "random", "showlegend": False},
             {**_line(name, time[x], high), "line": band, "legendgroup": "random", "fill": "tonexty"},
         ]
+        data[-2]["hovertemplate"], data[-1]["hovertemplate"] = "min %{y}", "max %{y}"
     layout = _layout("Equity on the evaluation bars (1.0 = initial)", "equity")
     if is_wide(*drawn):
         layout["yaxis"]["type"] = "log"
@@ -346,15 +349,25 @@ def _layout(title: str, y_title: str, *, hovermode: str = "x unified") -> dict:
         "title": {"text": title, "font": {"size": 15}},
         "height": HEIGHT,
         "margin": {"l": 64, "r": 24, "t": 48, "b": 40},
-        "xaxis": {"type": "date", "title": {"text": "time (UTC)"}},
+        # hover labels name the hour: ticks alone say only the day on most ranges
+        "xaxis": {"type": "date", "hoverformat": "%Y-%m-%d %H:%M UTC"},
         "yaxis": {"title": {"text": y_title}},
         "hovermode": hovermode,
-        "legend": {"orientation": "h", "y": -0.18},
+        "hoverlabel": {"namelength": -1},
+        "legend": {"orientation": "h", "y": -0.15, "yanchor": "top"},
     }
 
 
 def _line(name: str, time: np.ndarray, values: np.ndarray) -> dict:
-    return {"type": "scatter", "mode": "lines", "name": name, "x": _times(time), "y": _numbers(values)}
+    # the value only: a unified hover label shows the time once, not once per (downsampled) trace
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": name,
+        "x": _times(time),
+        "y": _numbers(values),
+        "hovertemplate": "%{y}",
+    }
 
 
 def _times(ms: np.ndarray) -> list[int]:
