@@ -54,3 +54,13 @@ def test_equal_weight_through_the_env_matches_the_equal_weight_baseline(runtime,
     contribution = sum(a["contribution"] for a in metrics["agent"]["assets"].values())
     assert contribution == pytest.approx(metrics["agent"]["total_return"], abs=1e-12)
     assert metrics["baselines"]["cash"]["total_return"] == 0.0
+
+
+def test_gymnasium_make_builds_the_portfolio_env_from_a_portfolio_manifest(runtime):
+    from tradecore.env.portfolio import PortfolioEnv
+    from tradecore.gymnasium_env import make_trading_env
+
+    env = make_trading_env(MANIFEST, "validation", runtime=runtime, episode_steps=16)
+    assert isinstance(env, PortfolioEnv) and env.action_space.shape == (4,)  # three assets and cash
+    obs, _ = env.reset(seed=0)
+    assert obs["market"].shape == (3, 8, 1)

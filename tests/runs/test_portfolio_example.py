@@ -48,3 +48,9 @@ def test_portfolio_example_runs_end_to_end(tmp_path):
     assert metrics["agent"]["ci95"]["total_return"] and set(metrics["agent"]["assets"]) == set(metrics["symbols"])
     page = (run / "report.html").read_text()
     assert "id='chart-weights'" in page and "Attribution by asset" in page
+    # tradecore eval re-evaluates the saved portfolio agent on the same split, into a folder of its own
+    again = CliRunner().invoke(cli, ["eval", str(run), "--split", "test", "--runs-dir", str(tmp_path / "runs")])
+    assert again.exit_code == 0, again.output
+    (evaluation,) = (run / "evals").iterdir()
+    assert json.loads((evaluation / "metrics.json").read_text())["agent"] == metrics["agent"]
+    assert json.loads((evaluation / "eval.json").read_text())["data"]["sha256"] == record["data"]["sha256"]
