@@ -10,14 +10,15 @@ arithmetic is :func:`tradecore.env.portfolio_execution.execute_rebalance`. Array
 - ``prices``: float64 ``(A, rows, 4)``; ``traded``: bool ``(A, rows)`` (False: no candle, no fills): the whole
   market's rows (a split is ``C_FIRST_BAR`` + its bars: no copy per env)
 - ``features``: float32 ``(A, rows * nf)``: each asset's feature rows, flattened
-- ``actions``: ``(dims, n)``: float64 continuous values (``A + 1`` long-only: assets then cash; ``A``
-  long/short), or int64 bucket indices (``A``)
+- ``actions``: float64 ``(dims, n)``: continuous values (``A + 1`` long-only: assets then cash; ``A``
+  long/short), or bucket indices (``A``, integers)
 - ``state``: float64 ``(n, TERM_STATE + 2 k + 2 A)``: account slots, episode slots, two per reward term, then
   per asset the units held and the costs paid on it (from ``config[P_Q0]``)
 - ``out`` float64 ``(b, OUT_FIELDS + k, n)``, ``flags`` bool ``(b, FLAG_FIELDS, n)``, ``bars`` int64 ``(b, n)``,
   ``weights`` float64 ``(b, n, A)``: each asset's weight at the close after the step
-- ``market``/``account``: float32 ``(b, n, A, window, nf)`` and ``(b, n, A + 3)``; flat: both are the same
-  ``(b, n, A * window * nf + A + 3)`` block
+- ``market``/``account``: float32 ``(b, n, A * window * nf)`` (a view of the ``(b, n, A, window, nf)`` block)
+  and ``(b, n, A + 3)``; flat: both are the same ``(b, n, A * window * nf + A + 3)`` block. Every option
+  passes the same array types, so each kernel compiles once.
 """
 
 from __future__ import annotations
@@ -154,7 +155,10 @@ def _decode(config, actions, i, target):
         extra = int(config[P_EXTRA]) + 2 * assets
         m = int(config[P_BUCKETS])
         for a in range(assets):
-            idx = int(actions[a, i])
+            v = actions[a, i]
+            if not (v > -m - 1.0 and v < m):  # checked as a float: NaN and huge values are refused too
+                return a
+            idx = int(v)
             if idx < -m or idx >= m:
                 return a
             if idx < 0:  # numpy's (and Python's) indexing rule
@@ -242,18 +246,18 @@ def observe_portfolios(prices, features, config, state, rows, market, account, r
 
 @njit(cache=True, inline="always")
 def _observe_row(prices, features, config, acct, market, account):
-    """One env's observation: per asset its feature window (oldest row first), then the account features."""
+    """One env's observation (1-d rows): per asset its feature window (oldest row first, one contiguous run of
+    the asset's features), then the account features."""
     assets = prices.shape[0]
     window = int(config[C_WINDOW])
     nf = int(config[C_FEATURES])
     width = window * nf
     t = int(acct[T]) + int(config[C_FIRST_BAR])  # the market's row
     first = (t + 1 - window) * nf
-    dst = market.reshape(market.size)
     for a in range(assets):
         src = features[a, first : first + width]
         base = a * width
         for q in range(width):  # an explicit loop vectorises; a slice assignment checks for overlap
-            dst[base + q] = src[q]
+            market[base + q] = src[q]
     offset = account.shape[0] - assets - ACCOUNT_EXTRA
     portfolio_features(acct, int(config[P_Q0]), prices, t, config[C_EQUITY], account[offset:])
