@@ -84,12 +84,14 @@ def step_portfolios(prices, traded, features, config, actions, state, out, flags
     n = state.shape[0]
     assets = prices.shape[0]
     target = np.empty(assets)
+    discrete = int(config[P_MODE]) == M_DISCRETE  # only bucket indices can be refused
     for i in range(n):
         if state[i, OVER]:
             return 0, EPISODE_OVER, -1
-        bad = _decode(config, actions, i, target)
-        if bad >= 0:
-            return 0, bad, -1
+        if discrete:
+            bad = _decode(config, actions, i, target)
+            if bad >= 0:
+                return 0, bad, -1
     extra = int(config[P_EXTRA])
     fees = config[extra : extra + assets]
     slips = config[extra + assets : extra + 2 * assets]
@@ -118,7 +120,7 @@ def step_portfolios(prices, traded, features, config, actions, state, out, flags
     return ended, -1, bad_term
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _decode(config, actions, i, target):
     """Env ``i``'s action -> target weights into ``target``; returns -1, or the first asset whose bucket index
     is out of range."""
@@ -174,7 +176,7 @@ def _decode(config, actions, i, target):
     return -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _record(config, acct, q0, prices, k, bar, costs, out, flags, held, i):
     """Advance env ``i``'s episode to bar ``k`` (split-relative; ``bar`` in the market's rows) and write the
     step's outcome, info and weights."""
@@ -215,7 +217,7 @@ def _record(config, acct, q0, prices, k, bar, costs, out, flags, held, i):
     flags[F_TRADE, i] = orders > 0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _concentration(config, out, bad, i):
     """Add the concentration terms (-sum of squared weights at the close) the shared reward code left at 0."""
     plan = C_TABLES
@@ -244,7 +246,7 @@ def observe_portfolios(prices, features, config, state, rows, market, account, r
         _observe_row(prices, features, config, state[i], market[row, i], account[row, i])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _observe_row(prices, features, config, acct, market, account):
     """One env's observation (1-d rows): per asset its feature window (oldest row first, one contiguous run of
     the asset's features), then the account features."""
