@@ -3,6 +3,8 @@ manifest errors."""
 
 from __future__ import annotations
 
+import copy
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -133,6 +135,54 @@ def test_vector_env_is_bit_identical_to_single_env(kw):
             assert _same(obs, {k: v[i] for k, v in vobs.items()}) and r == vr[i] and (te, tr) == (vte[i], vtr[i])
             assert all(info["reward_terms"][k] == v[i] for k, v in vinfo["reward_terms"].items())
             assert np.array_equal(info["weights"], vinfo["weights"][i])
+
+
+def _wide():
+    """An observation row of 16 envs over 4 assets x 64 bars x 16 features is a result block of its own."""
+    return _market(assets=4, n=400, nf=16), _config(window=64, episode_steps=30)
+
+
+@pytest.mark.parametrize("num_envs", [1, 16], ids=["single", "vector"])
+def test_results_a_caller_keeps_are_never_overwritten(num_envs):
+    """Kept observations and infos (or a view of one) survive any number of later steps and autoresets."""
+    from tradecore.env.portfolio_vector import BatchedPortfolioEnv
+
+    market, cfg = _wide()
+    env = PortfolioEnv(market, cfg, TERMS) if num_envs == 1 else BatchedPortfolioEnv(market, cfg, TERMS, 16, seed=0)
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    sub_view = env.step(env.action_space.sample())[0]["market"][0, 1]
+    kept = env.step(env.action_space.sample())
+    expected = (sub_view.copy(), copy.deepcopy(kept))
+    for _ in range(100):
+        obs, _, te, tr, _ = env.step(env.action_space.sample())
+        if num_envs == 1 and (te or tr):
+            env.reset()
+    assert _same((sub_view, kept), expected)
+
+
+def test_stepping_without_keeping_results_reuses_their_memory():
+    """A caller that drops (or copies) each step's results gets them in the same few blocks: no new memory."""
+    from tradecore.env.portfolio_vector import BatchedPortfolioEnv
+
+    market, cfg = _wide()
+    venv = BatchedPortfolioEnv(market, cfg.model_copy(update={"episode_steps": 100}), TERMS, 16, seed=0)
+    venv.reset(seed=0)
+    actions = np.stack([venv.single_action_space.sample() for _ in range(16)])
+    block = 16 * 4 * 64 * 16 * 4  # bytes of one step's market observations
+    for _ in range(3):
+        venv.step(actions)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(40):
+            obs, *_ = venv.step(actions)
+            del obs
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - before < block // 4
 
 
 def _two_assets(traded=None) -> PortfolioMarket:

@@ -30,6 +30,7 @@ with ``random_start``, at a bar drawn from ``self.np_random``; ``reset(seed=...)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import gymnasium as gym
@@ -40,10 +41,21 @@ from tradecore.config.env import PortfolioEnvConfig
 from tradecore.env import kernels as K
 from tradecore.env import portfolio_kernels as P
 from tradecore.env.engine import TermFactory
-from tradecore.env.portfolio_engine import PortfolioEngine, PortfolioMarket
+from tradecore.env.portfolio_engine import PortfolioEngine, PortfolioMarket, action_dims
 from tradecore.env.portfolio_execution import ACCOUNT_TAIL
 
 _UNSET: Any = object()
+#: a step's reward and info floats from its row of ``engine.out``, in :meth:`PortfolioEnv.step`'s order
+_pick_values = itemgetter(
+    K.O_REWARD,
+    P.O_EQUITY_ABS,
+    P.O_FEE_ABS,
+    P.O_SLIPPAGE_ABS,
+    K.O_TURNOVER,
+    K.O_EXPOSURE,
+    P.O_CASH_WEIGHT,
+    P.O_CONCENTRATION,
+)
 
 
 class PortfolioEnv(gym.Env):
@@ -78,10 +90,10 @@ class PortfolioEnv(gym.Env):
         self.account_names = account_names(market.symbols)
         self._all = np.ones(1, dtype=bool)
         self._first_env = np.zeros(1, dtype=np.int64)
-        discrete = config.actions.mode == "discrete"
-        self._action = np.zeros((self.action_space.shape[0], 1), dtype=np.int64 if discrete else np.float64)
+        self._action = self.engine.actions[:, 0]  # the engine's action column: a step writes into it
         self._names = self.engine.terms.names
         self._flat = self.engine.flat
+        self._first_bar = self.split.start
         self.engine.start(self._all, self.engine.bounds.first_start)
         self._t = self._start = self.engine.bounds.first_start
 
@@ -108,26 +120,31 @@ class PortfolioEnv(gym.Env):
         return self._observation(row), info
 
     def step(self, action):
-        self._action[:, 0] = np.asarray(action).reshape(-1)
+        # the hot path: one kernel call, one list of the step's floats, views of the engine's row (never
+        # overwritten while referenced: tradecore.env.blocks)
+        self._action[:] = action
         engine = self.engine
-        row, _ = engine.step(self._action)
+        row = engine.step()[0]
         self._t += 1
         values = engine.out[row, :, 0].tolist()
-        _, terminated, truncated, trade = engine.flags[row, :, 0].tolist()
+        reward, equity, fee, slippage, turnover, gross, cash, concentration = _pick_values(values)
+        terminated, truncated, trade = engine.flags[row, P.F_TERMINATED :, 0].tolist()
         info = {
-            "equity": values[P.O_EQUITY_ABS],
-            "fee": values[P.O_FEE_ABS],
-            "slippage": values[P.O_SLIPPAGE_ABS],
-            "turnover": values[K.O_TURNOVER],
-            "gross_exposure": values[K.O_EXPOSURE],
-            "cash_weight": values[P.O_CASH_WEIGHT],
-            "concentration": values[P.O_CONCENTRATION],
+            "equity": equity,
+            "fee": fee,
+            "slippage": slippage,
+            "turnover": turnover,
+            "gross_exposure": gross,
+            "cash_weight": cash,
+            "concentration": concentration,
             "weights": engine.weights[row, 0],
             "trade": trade,
             "reward_terms": dict(zip(self._names, values[K.OUT_FIELDS :])),
-            "bar": self.split.start + self._t,
+            "bar": self._first_bar + self._t,
         }
-        return self._observation(row), values[K.O_REWARD], terminated, truncated, info
+        if self._flat:
+            return engine.market[row, 0], reward, terminated, truncated, info
+        return {"market": engine.market[row, 0], "account": engine.account[row, 0]}, reward, terminated, truncated, info
 
     def _observation(self, row: int):
         if self._flat:
@@ -154,8 +171,7 @@ def bucket_masks(config: PortfolioEnvConfig, assets: int) -> np.ndarray:
 def portfolio_action_space(config: PortfolioEnvConfig, assets: int) -> spaces.Space:
     if config.actions.mode == "discrete":
         return spaces.MultiDiscrete([len(config.actions.buckets)] * assets)
-    dims = assets if config.allow_short else assets + 1
-    return spaces.Box(-1.0, 1.0, (dims,), np.float32)
+    return spaces.Box(-1.0, 1.0, (action_dims(config, assets),), np.float32)
 
 
 def portfolio_observation_space(config: PortfolioEnvConfig, assets: int, n_features: int) -> spaces.Space:

@@ -3,7 +3,13 @@
 :class:`~tradecore.env.portfolio.PortfolioEnv` is an engine of one env and
 :class:`~tradecore.env.portfolio_vector.BatchedPortfolioEnv` an engine of many, so both step with
 :func:`tradecore.env.portfolio_kernels.step_portfolios`, bit for bit. Results go into rows of preallocated
-blocks never handed out before, as in :class:`tradecore.env.engine.Engine` (its docstring says why).
+blocks, each row handed out once, as in :class:`tradecore.env.engine.Engine`; a used-up block is written
+again once nothing outside holds it (:class:`tradecore.env.blocks.BlockRing`): an observation row is
+``assets * window * features`` floats, 5 MB a step at 256 envs of 10 x 64 x 8, and a fresh block per step
+cost more in page faults than the step itself.
+
+The kernel sees one signature whatever the options (float64 actions, 3-d observation blocks), so it
+compiles once: an int64 bucket index is exact in a float64.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from tradecore.config.env import PortfolioEnvConfig
 from tradecore.env import kernels as K
 from tradecore.env import portfolio_kernels as P
 from tradecore.env import rewards as R
+from tradecore.env.blocks import BlockRing
 from tradecore.env.engine import BLOCK_BYTES, RewardTerms, TermFactory, builtin_kind
 from tradecore.env.episodes import EpisodeBounds
 from tradecore.env.portfolio_execution import open_portfolio
@@ -56,6 +63,10 @@ def portfolio_kind(term: RewardTerm) -> int:
     return builtin_kind(term)
 
 
+#: what the engine's block attributes hold while it hands its block back to the ring
+_NO_BLOCK = (None,) * 8
+
+
 class PortfolioEngine:
     """Accounts, episodes and reward terms of ``num_envs`` portfolio envs over the bars of ``split``."""
 
@@ -90,9 +101,12 @@ class PortfolioEngine:
         self.flat = config.observation == "flat"
         self._fresh = np.zeros(self.state.shape[1])
         open_portfolio(self._fresh, self.q0, a, self.initial_equity)
-        market_row = n * self.observation_width * 4
-        self._rows = max(1, BLOCK_BYTES // market_row)
-        self._new_blocks()
+        #: the kernel's actions, ``(dims, num_envs)`` float64: callers write into it, then :meth:`step`
+        self.actions = np.zeros((action_dims(config, a), n))
+        self._rows = max(1, BLOCK_BYTES // (n * self.observation_width * 4))
+        self._ring = BlockRing(self._new_block)
+        self._block = self._ring.take()
+        self._use(self._block)
 
     @property
     def account_width(self) -> int:
@@ -103,27 +117,41 @@ class PortfolioEngine:
         """Floats in one env's flat observation: every asset's window, then the account features."""
         return self.assets * self.window * self.n_features + self.account_width
 
-    def _new_blocks(self) -> None:
+    def _new_block(self) -> tuple[np.ndarray, ...]:
+        """``out, flags, bars, weights, market, account`` of ``_rows`` rows, then the kernel's 3-d views of the
+        observation blocks (flat: ``market`` and ``account`` are one array)."""
         rows, n, a = self._rows, self.num_envs, self.assets
-        self.out = np.empty((rows, K.OUT_FIELDS + len(self.terms), n))
-        self.flags = np.empty((rows, P.FLAG_FIELDS, n), dtype=bool)
-        self.bars = np.empty((rows, n), dtype=np.int64)
-        self.weights = np.empty((rows, n, a))
+        out = np.empty((rows, K.OUT_FIELDS + len(self.terms), n))
+        flags = np.empty((rows, P.FLAG_FIELDS, n), dtype=bool)
+        bars = np.empty((rows, n), dtype=np.int64)
+        weights = np.empty((rows, n, a))
         if self.flat:
-            self.market = self.account = np.empty((rows, n, self.observation_width), dtype=np.float32)
-        else:
-            self.market = np.empty((rows, n, a, self.window, self.n_features), dtype=np.float32)
-            self.account = np.empty((rows, n, self.account_width), dtype=np.float32)
+            market = account = np.empty((rows, n, self.observation_width), dtype=np.float32)
+            return out, flags, bars, weights, market, account, market, account
+        market = np.empty((rows, n, a, self.window, self.n_features), dtype=np.float32)
+        account = np.empty((rows, n, self.account_width), dtype=np.float32)
+        return out, flags, bars, weights, market, account, market.reshape(rows, n, -1), account
+
+    def _use(self, block: tuple[np.ndarray, ...]) -> None:
+        self.out, self.flags, self.bars, self.weights, self.market, self.account, self._market, self._account = block
         self._row = -1
 
     def take_row(self) -> int:
-        """A row of the result blocks never handed out before (new blocks when these are used up)."""
+        """A row of the result blocks not handed out since nobody outside held them."""
         row = self._row + 1
         if row == self._rows:
-            self._new_blocks()
-            row = 0
+            row = self._next_block()
         self._row = row
         return row
+
+    def _next_block(self) -> int:
+        """The used-up block goes back to the ring (itself again when nobody holds it: one block stays warm in
+        cache); the next one is a free spare or new. Returns row 0."""
+        self._ring.retire(self._block)
+        self._use(_NO_BLOCK)
+        self._block = self._ring.take()
+        self._use(self._block)
+        return 0
 
     def start(self, rows: np.ndarray, starts: np.ndarray | int) -> None:
         """Fresh accounts and episodes for the envs where the bool mask ``rows`` is True, at split-relative
@@ -132,23 +160,26 @@ class PortfolioEngine:
         self.state[rows, K.T] = starts
         self.terms.reset(rows)
 
-    def step(self, actions: np.ndarray) -> tuple[int, int]:
-        """Step every env with ``actions`` (``(dims, num_envs)``: float64 weights' raw values, or int64 bucket
-        indices). Returns ``(row, ended)``."""
-        row = self.take_row()
+    def step(self) -> tuple[int, int]:
+        """Step every env with :attr:`actions` (``(dims, num_envs)``: the weights' raw values, or bucket indices).
+        Returns ``(row, ended)``."""
+        row = self._row + 1  # take_row(), inlined: a single env's step is a few microseconds
+        if row == self._rows:
+            row = self._next_block()
+        self._row = row
         ended, refused, bad_term = P.step_portfolios(
             self.prices,
             self.traded,
             self._features_flat,
             self.config,
-            actions,
+            self.actions,
             self.state,
             self.out,
             self.flags,
             self.bars,
             self.weights,
-            self.market,
-            self.account,
+            self._market,
+            self._account,
             row,
         )
         if refused >= 0:
@@ -168,8 +199,9 @@ class PortfolioEngine:
         return row, ended
 
     def observe(self, rows: np.ndarray, row: int) -> None:
+        """Observations of the envs at integer indices ``rows`` into row ``row`` of the observation blocks."""
         P.observe_portfolios(
-            self.prices, self._features_flat, self.config, self.state, rows, self.market, self.account, row
+            self.prices, self._features_flat, self.config, self.state, rows, self._market, self._account, row
         )
 
     def current_bars(self) -> np.ndarray:
@@ -183,6 +215,13 @@ class PortfolioEngine:
     def costs_by_asset(self, env: int = 0) -> np.ndarray:
         """Fees plus slippage paid per asset (quote currency) by env ``env`` this episode."""
         return self.state[env, self.q0 + self.assets : self.q0 + 2 * self.assets].copy()
+
+
+def action_dims(config: PortfolioEnvConfig, assets: int) -> int:
+    """Values in one action: a bucket index or a signed weight per asset, or (long-only) one per asset then cash."""
+    if config.actions.mode == "discrete" or config.allow_short:
+        return assets
+    return assets + 1
 
 
 def action_mode(config: PortfolioEnvConfig) -> int:

@@ -10,14 +10,15 @@ arithmetic is :func:`tradecore.env.portfolio_execution.execute_rebalance`. Array
 - ``prices``: float64 ``(A, rows, 4)``; ``traded``: bool ``(A, rows)`` (False: no candle, no fills): the whole
   market's rows (a split is ``C_FIRST_BAR`` + its bars: no copy per env)
 - ``features``: float32 ``(A, rows * nf)``: each asset's feature rows, flattened
-- ``actions``: ``(dims, n)``: float64 continuous values (``A + 1`` long-only: assets then cash; ``A``
-  long/short), or int64 bucket indices (``A``)
+- ``actions``: float64 ``(dims, n)``: continuous values (``A + 1`` long-only: assets then cash; ``A``
+  long/short), or bucket indices (``A``, integers)
 - ``state``: float64 ``(n, TERM_STATE + 2 k + 2 A)``: account slots, episode slots, two per reward term, then
   per asset the units held and the costs paid on it (from ``config[P_Q0]``)
 - ``out`` float64 ``(b, OUT_FIELDS + k, n)``, ``flags`` bool ``(b, FLAG_FIELDS, n)``, ``bars`` int64 ``(b, n)``,
   ``weights`` float64 ``(b, n, A)``: each asset's weight at the close after the step
-- ``market``/``account``: float32 ``(b, n, A, window, nf)`` and ``(b, n, A + 3)``; flat: both are the same
-  ``(b, n, A * window * nf + A + 3)`` block
+- ``market``/``account``: float32 ``(b, n, A * window * nf)`` (a view of the ``(b, n, A, window, nf)`` block)
+  and ``(b, n, A + 3)``; flat: both are the same ``(b, n, A * window * nf + A + 3)`` block. Every option
+  passes the same array types, so each kernel compiles once.
 """
 
 from __future__ import annotations
@@ -83,12 +84,14 @@ def step_portfolios(prices, traded, features, config, actions, state, out, flags
     n = state.shape[0]
     assets = prices.shape[0]
     target = np.empty(assets)
+    discrete = int(config[P_MODE]) == M_DISCRETE  # only bucket indices can be refused
     for i in range(n):
         if state[i, OVER]:
             return 0, EPISODE_OVER, -1
-        bad = _decode(config, actions, i, target)
-        if bad >= 0:
-            return 0, bad, -1
+        if discrete:
+            bad = _decode(config, actions, i, target)
+            if bad >= 0:
+                return 0, bad, -1
     extra = int(config[P_EXTRA])
     fees = config[extra : extra + assets]
     slips = config[extra + assets : extra + 2 * assets]
@@ -117,7 +120,7 @@ def step_portfolios(prices, traded, features, config, actions, state, out, flags
     return ended, -1, bad_term
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _decode(config, actions, i, target):
     """Env ``i``'s action -> target weights into ``target``; returns -1, or the first asset whose bucket index
     is out of range."""
@@ -154,7 +157,10 @@ def _decode(config, actions, i, target):
         extra = int(config[P_EXTRA]) + 2 * assets
         m = int(config[P_BUCKETS])
         for a in range(assets):
-            idx = int(actions[a, i])
+            v = actions[a, i]
+            if not (v > -m - 1.0 and v < m):  # checked as a float: NaN and huge values are refused too
+                return a
+            idx = int(v)
             if idx < -m or idx >= m:
                 return a
             if idx < 0:  # numpy's (and Python's) indexing rule
@@ -170,7 +176,7 @@ def _decode(config, actions, i, target):
     return -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _record(config, acct, q0, prices, k, bar, costs, out, flags, held, i):
     """Advance env ``i``'s episode to bar ``k`` (split-relative; ``bar`` in the market's rows) and write the
     step's outcome, info and weights."""
@@ -211,7 +217,7 @@ def _record(config, acct, q0, prices, k, bar, costs, out, flags, held, i):
     flags[F_TRADE, i] = orders > 0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _concentration(config, out, bad, i):
     """Add the concentration terms (-sum of squared weights at the close) the shared reward code left at 0."""
     plan = C_TABLES
@@ -240,20 +246,20 @@ def observe_portfolios(prices, features, config, state, rows, market, account, r
         _observe_row(prices, features, config, state[i], market[row, i], account[row, i])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _observe_row(prices, features, config, acct, market, account):
-    """One env's observation: per asset its feature window (oldest row first), then the account features."""
+    """One env's observation (1-d rows): per asset its feature window (oldest row first, one contiguous run of
+    the asset's features), then the account features."""
     assets = prices.shape[0]
     window = int(config[C_WINDOW])
     nf = int(config[C_FEATURES])
     width = window * nf
     t = int(acct[T]) + int(config[C_FIRST_BAR])  # the market's row
     first = (t + 1 - window) * nf
-    dst = market.reshape(market.size)
     for a in range(assets):
         src = features[a, first : first + width]
         base = a * width
         for q in range(width):  # an explicit loop vectorises; a slice assignment checks for overlap
-            dst[base + q] = src[q]
+            market[base + q] = src[q]
     offset = account.shape[0] - assets - ACCOUNT_EXTRA
     portfolio_features(acct, int(config[P_Q0]), prices, t, config[C_EQUITY], account[offset:])

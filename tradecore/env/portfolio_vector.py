@@ -64,8 +64,8 @@ class BatchedPortfolioEnv(VectorEnv):
         self._all = np.ones(n, dtype=bool)
         self._indices = np.arange(n)
         self._flat = self.engine.flat
-        self._dtype = np.int64 if config.actions.mode == "discrete" else np.float64
         self._dims = self.single_action_space.shape[0]
+        self._actions = self.engine.actions.T  # ``(num_envs, dims)``: a step copies the actions into it
         self._term_rows = tuple((name, K.OUT_FIELDS + k) for k, name in enumerate(self.engine.terms.names))
         self.engine.start(self._all, self.engine.bounds.first_start)
 
@@ -100,8 +100,8 @@ class BatchedPortfolioEnv(VectorEnv):
 
     def step(self, actions):
         engine = self.engine
-        encoded = np.asarray(actions, dtype=self._dtype).reshape(self.num_envs, self._dims).T
-        row, ended = engine.step(encoded)
+        self._actions[...] = np.asarray(actions).reshape(self.num_envs, self._dims)
+        row, ended = engine.step()
         out, flags = engine.out[row], engine.flags[row]
         infos: dict[str, Any] = {
             "equity": out[P.O_EQUITY_ABS],
