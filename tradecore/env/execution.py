@@ -91,11 +91,7 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
         desired = target * eq_open / o if eq_open > 0.0 else 0.0
         dq = desired - qty
         if dq != 0.0:
-            px = o * (1.0 + slippage) if dq > 0.0 else o * (1.0 - slippage)
-            adq = dq if dq > 0.0 else -dq
-            traded = adq * o
-            slip = traded * slippage
-            fee = adq * px * fee_rate
+            px, traded, slip, fee = fill_order(o, dq, slippage, fee_rate)
             cash -= dq * px + fee
             if qty == 0.0:  # opening from flat: the stop/take distances are chosen now and locked
                 opened = True
@@ -148,6 +144,17 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
         acct[PEAK] = equity
     acct[DRAWDOWN] = 1.0 - equity / acct[PEAK]
     return equity_before, fee, slip, traded, exposure, drawdown_before, opened, closed, stop_hit, take_hit
+
+
+@njit(cache=True, inline="always")
+def fill_order(o, dq, slippage, fee_rate):
+    """An order for ``dq`` units (signed) at the open ``o``: ``(fill price, traded notional at o, slippage
+    cost, fee)``. Buys fill at ``o * (1 + slippage)``, sells at ``o * (1 - slippage)``; the fee is ``fee_rate``
+    of the filled notional. The cash moves by ``-(dq * price + fee)``. Shared by every account model."""
+    px = o * (1.0 + slippage) if dq > 0.0 else o * (1.0 - slippage)
+    adq = dq if dq > 0.0 else -dq
+    traded = adq * o
+    return px, traded, traded * slippage, adq * px * fee_rate
 
 
 @njit(cache=True, inline="always")

@@ -22,7 +22,15 @@ import numpy as np
 from tradecore.errors import TradecoreError
 from tradecore.runs.folder import METRICS_FILE, read_json
 from tradecore.runs.metrics import drawdown_curve
-from tradecore.runs.series import buckets, envelope, is_wide, load_rollouts, minmax_line, read_training_curve
+from tradecore.runs.series import (
+    bucket_means,
+    buckets,
+    envelope,
+    is_wide,
+    load_rollouts,
+    minmax_line,
+    read_training_curve,
+)
 
 #: candles drawn at most; longer rollouts are aggregated (open of the first bar, close of the last, extremes)
 MAX_CANDLES = 2000
@@ -56,7 +64,8 @@ def run_figures(run_dir: Path, split: str | None = None, *, evaluation_dir: Path
     source = Path(evaluation_dir) if evaluation_dir else run_dir
     rollout_path = source / "evaluation" / f"{split or _recorded_split(source)}.npz"
     rollouts = load_rollouts(rollout_path) if rollout_path.is_file() else {}
-    return rollout_figures(rollouts) + training_figures(read_training_curve(run_dir / "training.csv"))
+    metrics = read_json(source / METRICS_FILE) if (source / METRICS_FILE).is_file() else {}
+    return rollout_figures(rollouts, metrics) + training_figures(read_training_curve(run_dir / "training.csv"))
 
 
 def _recorded_split(folder: Path) -> str:
@@ -64,12 +73,16 @@ def _recorded_split(folder: Path) -> str:
     return (read_json(metrics_path).get("split") if metrics_path.is_file() else None) or "test"
 
 
-def rollout_figures(rollouts: dict[str, dict[str, np.ndarray]]) -> list[dict]:
-    """The evaluation charts from :func:`~tradecore.runs.report.load_rollouts`' arrays (empty without an agent)."""
+def rollout_figures(rollouts: dict[str, dict[str, np.ndarray]], metrics: dict[str, Any] | None = None) -> list[dict]:
+    """The evaluation charts from :func:`~tradecore.runs.report.load_rollouts`' arrays (empty without an agent);
+    a portfolio's (its agent has ``weights``) show weights and per-asset contribution (from ``metrics``) instead of
+    the price and exposure of one pair."""
     agent = rollouts.get("agent")
     if not agent or "time" not in agent:
         return []
     time = agent["time"]
+    if "weights" in agent:
+        return portfolio_figures(rollouts, metrics or {})
     figures = [
         price_figure(agent),
         equity_figure(rollouts, time),
@@ -260,6 +273,70 @@ def reward_terms_figure(terms: dict[str, np.ndarray], time: np.ndarray) -> dict:
         data.append(_line(name, time[x], y))
     layout = _layout("Cumulative reward by term (weighted), agent on the evaluation bars", "cumulative reward")
     return _chart("reward_terms", "Reward-term breakdown", data, layout)
+
+
+# -- the portfolio charts ------------------------------------------------------------------------------------
+def portfolio_figures(rollouts: dict[str, dict[str, np.ndarray]], metrics: dict[str, Any]) -> list[dict]:
+    """Equity and drawdown of agent and baselines, the agent's weights over time, each asset's contribution."""
+    agent = rollouts["agent"]
+    time = agent["time"]
+    symbols = list(metrics.get("symbols") or [f"asset {a}" for a in range(agent["weights"].shape[1])])
+    figures = [
+        equity_figure(rollouts, time),
+        drawdown_figure(rollouts, time),
+        weights_figure(agent["weights"], symbols, time[1:]),
+    ]
+    contribution = contribution_figure(metrics)
+    if contribution is not None:
+        figures.append(contribution)
+    terms = {k.removeprefix("reward_"): v for k, v in agent.items() if k.startswith("reward_")}
+    if terms:
+        figures.append(reward_terms_figure(terms, time))
+    return figures
+
+
+def weights_figure(weights: np.ndarray, symbols: list[str], time: np.ndarray) -> dict:
+    """The agent's weights (after each step's fills, at the open) stacked with cash on top: each plotted
+    bucket's mean, so the stack still sums to the invested share (extremes would not stack)."""
+    starts, means = bucket_means(np.asarray(weights, dtype=np.float64))
+    size = buckets(len(weights))
+    cash = np.clip(1.0 - means.sum(axis=1), 0.0, None)
+    x = time[starts]
+    data = [
+        {**_line(name, x, values), "stackgroup": "weights", "line": {"shape": "hv", "width": 0.5}}
+        for name, values in zip([*symbols, "cash"], [*means.T, cash])
+    ]
+    title = "The agent's weights" + ("" if size == 1 else f" (mean of each {size} bars)")
+    layout = _layout(title, "weight (share of equity)")
+    return _chart("weights", "Weights over time", data, layout)
+
+
+def contribution_figure(metrics: dict[str, Any]) -> dict | None:
+    """Each asset's contribution to the total return (after its fees and slippage), agent and each baseline,
+    side by side; None when the metrics hold no attribution."""
+    policies = {"agent": metrics.get("agent"), **(metrics.get("baselines") or {})}
+    policies = {k: v for k, v in policies.items() if v and v.get("assets")}
+    if not policies:
+        return None
+    symbols = list(next(iter(policies.values()))["assets"])
+    data = []
+    for name, m in policies.items():
+        trace = {
+            "type": "bar",
+            "name": name,
+            "x": symbols,
+            "y": _numbers([(m["assets"][s]["contribution"] or 0.0) * 100 for s in symbols]),
+            "customdata": _numbers([(m["assets"][s]["costs"] or 0.0) * 100 for s in symbols]),
+            "hovertemplate": f"{name} %{{x}}: %{{y:.2f}}% (costs %{{customdata:.2f}}%)<extra></extra>",
+        }
+        if name == "agent":
+            trace["marker"] = {"color": AGENT_COLOR}
+        data.append(trace)
+    layout = _layout("Contribution to total return by asset (%, after its fees and slippage)", "contribution %")
+    layout["barmode"] = "group"
+    layout["xaxis"] = {"type": "category", "title": {"text": "asset"}}
+    layout["hovermode"] = "closest"
+    return _chart("contribution", "Contribution by asset", data, layout)
 
 
 # -- JSON helpers ----------------------------------------------------------------------------------------------

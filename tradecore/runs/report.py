@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,10 @@ import numpy as np
 from tradecore.runs.charts import plotly_js_path, rollout_figures, training_figures
 from tradecore.runs.folder import METRICS_FILE, REPORT_FILE, RUN_FILE, read_json
 from tradecore.runs.metrics import drawdown_curve
+from tradecore.runs.png import new_figure as _figure
+from tradecore.runs.png import png_bytes as _figure_png
 from tradecore.runs.series import envelope, is_wide, load_rollouts, minmax_line, read_training_curve
 
-FIG_WIDTH = 10.0
-PNG_DPI = 90
 PLOTS_DIR = "plots"
 #: metric rows of the summary table: key, label, format
 TABLE_ROWS = [
@@ -58,28 +57,10 @@ def fmt(value: Any, kind: str = "num") -> str:
     return f"{value:,.3f}" if isinstance(value, float) else str(value)
 
 
-def _figure(height: float, rows: int = 1, **kwargs: Any) -> tuple[Any, Any]:
-    """A figure on the Agg canvas directly (no pyplot state) with fixed margins (no tight-bbox re-draw)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(FIG_WIDTH, height))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(rows, 1, **kwargs)
-    fig.subplots_adjust(left=0.07, right=0.985, top=0.9, bottom=0.13 if rows == 1 else 0.1, hspace=0.15)
-    return fig, axes
-
-
 def _log_scale_if_wide(ax: Any, *series: np.ndarray) -> None:
     """Log y-axis when :func:`is_wide`; a ruined (zero) equity is clipped to the bottom of the axis, not dropped."""
     if is_wide(*series):
         ax.set_yscale("log", nonpositive="clip")
-
-
-def _figure_png(fig: Any) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=PNG_DPI)
-    return buffer.getvalue()
 
 
 def plot_equity(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
@@ -188,6 +169,22 @@ def _table(metrics: dict[str, Any]) -> str:
     return f"<table><tr><th>metric</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def attribution_table(metrics: dict[str, Any]) -> str:
+    """HTML table: per asset, each policy's contribution, costs and mean weight."""
+    policies = {"agent": metrics.get("agent"), **(metrics.get("baselines") or {})}
+    policies = {k: v for k, v in policies.items() if v and v.get("assets")}
+    if not policies:
+        return ""
+    head = "".join(f"<th>{html.escape(p)}</th>" for p in policies)
+    rows = []
+    for symbol in metrics.get("symbols", []):
+        for key, label in (("contribution", "contribution"), ("costs", "costs"), ("mean_weight", "mean weight")):
+            cells = "".join(f"<td>{fmt(m['assets'][symbol][key], 'pct')}</td>" for m in policies.values())
+            rows.append(f"<tr><th>{html.escape(symbol)} {label}</th>{cells}</tr>")
+    title = "<h2>Attribution by asset (% of initial equity)</h2>"
+    return f"{title}<table><tr><th>asset</th>{head}</tr>{''.join(rows)}</table>"
+
+
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th:first-child{text-align:left}.verdict{padding:.7em 1em;border-radius:6px;background:#f4f4f4}
@@ -209,12 +206,23 @@ def render_report(
     rollouts = load_rollouts(rollout_path) if rollout_path.is_file() else {}
 
     images: list[tuple[str, str, bytes | None]] = []
-    if rollouts.get("agent"):
+    agent = rollouts.get("agent")
+    if agent and "weights" in agent:
+        from tradecore.runs.portfolio_report import plot_contribution, plot_weights
+
+        images += [
+            ("equity", "Equity curves: agent and baselines", plot_equity(rollouts)),
+            ("drawdown", "Drawdown", plot_drawdown(rollouts)),
+            ("weights", "The agent's weights", plot_weights(agent["weights"], (metrics or {}).get("symbols", []))),
+            ("contribution", "Contribution by asset", plot_contribution(metrics or {})),
+            ("reward_terms", "Reward-term breakdown", plot_reward_terms(agent)),
+        ]
+    elif agent:
         images += [
             ("equity", "Equity curves: agent and baselines", plot_equity(rollouts)),
             ("drawdown", "Drawdown", plot_drawdown(rollouts)),
             ("position", "Position over price", plot_position(rollouts)),
-            ("reward_terms", "Reward-term breakdown", plot_reward_terms(rollouts["agent"])),
+            ("reward_terms", "Reward-term breakdown", plot_reward_terms(agent)),
         ]
     curve = read_training_curve(run_dir / "training.csv")
     images.append(("training", "Training curves", plot_training(curve)))
@@ -226,7 +234,7 @@ def render_report(
         (plots_dir / f"{name}.png").write_bytes(png)
         data = base64.b64encode(png).decode("ascii")
         static.append(f"<h2>{html.escape(title)}</h2><img alt='{name}' src='data:image/png;base64,{data}'>")
-    charts = interactive_charts(rollout_figures(rollouts) + training_figures(curve), static)
+    charts = interactive_charts(rollout_figures(rollouts, metrics) + training_figures(curve), static)
 
     name = html.escape(str(record.get("name", run_dir.name)))
     parts = [
@@ -249,6 +257,8 @@ def render_report(
             "with the same fees and slippage for every policy. Annualised for a 24/7 market.</p>"
         )
         parts.append(_table(metrics))
+        if metrics.get("symbols"):
+            parts.append(attribution_table(metrics))
         notes = metrics.get("baseline_notes") or {}
         if notes:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in notes.items())

@@ -14,8 +14,9 @@ import numpy as np
 
 #: buckets per plotted line: a 900-pixel-wide PNG cannot show more (lines get 2 points per bucket)
 PLOT_BUCKETS = 1200
-#: the agent's arrays the plots and charts read, besides every policy's equity and the reward terms
-AGENT_ARRAYS = ("exposure", "price", "time", "open", "high", "low")
+#: the agent's arrays the plots and charts read, besides every policy's equity and the reward terms (``weights``:
+#: a portfolio's, steps x assets)
+AGENT_ARRAYS = ("exposure", "price", "time", "open", "high", "low", "weights")
 
 
 def buckets(n: int, count: int = PLOT_BUCKETS) -> int:
@@ -61,6 +62,16 @@ def minmax_line(values: np.ndarray, count: int = PLOT_BUCKETS) -> tuple[np.ndarr
         x = np.concatenate([x, usable + np.sort([tail.argmin(), tail.argmax()])])
     x = np.append(x, n - 1)
     return x, values[x]
+
+
+def bucket_means(values: np.ndarray, count: int = PLOT_BUCKETS) -> tuple[np.ndarray, np.ndarray]:
+    """(x, rows): the mean of each of at most ``count`` buckets of rows (weights stack; extremes would not)."""
+    n = len(values)
+    size = buckets(n, count)
+    starts = np.arange(0, n, size)
+    sums = np.add.reduceat(values, starts, axis=0)
+    lengths = np.diff(np.append(starts, n))[:, None]
+    return starts, sums / lengths
 
 
 def is_wide(*series: np.ndarray) -> bool:
