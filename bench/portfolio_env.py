@@ -19,6 +19,19 @@ tradecore: 10 assets, window 64, 8 features each, long-only continuous weights (
 slippage 2 bps, four reward terms (pnl, drawdown, turnover, concentration), Dict observation ``(10, 64, 8)``
 + account. Single env: fixed start, no episode limit. Vector env: 256 envs, random starts, 720-step episodes
 with autoreset. Actions are pre-sampled; each repeat times ``--steps`` steps; medians over ``--repeats``.
+
+Each rate is given per wall second (``steps_per_s``) and per second of this process's CPU time
+(``cpu_steps_per_s``): on a shared machine the second is what the code costs, the first what a user waits.
+Two yardsticks run interleaved with tradecore's envs, repeat by repeat, so load slows them alike:
+
+- ``trading_single``/``trading_vector_<n>``: the single-asset TradingEnv and BatchedTradingEnv of
+  ``bench/env_step.py`` (window 64, 4 features, all four action heads); ``ratio_*`` are per-repeat medians.
+- ``copy_ceiling``: ``np.copyto`` of one batch step's market observations (``num_envs`` x 10 x 64 x 8 float32,
+  5.2 MB at 256 envs) between two warm buffers, as env-steps/s: no env that writes its observations can
+  beat it on this machine (memory bandwidth); ``vector_over_copy_ceiling`` says how close the vector env is.
+- ``observe_ceiling``: the vector env's own observation kernel alone, every env at its current bar (256
+  windows spread over the data, as in training): the part of a step no accounting change can remove.
+
 Stdout: one ``name value`` line per figure.
 """
 
@@ -73,10 +86,11 @@ def terms():
     ]
 
 
-def time_steps(step, actions, steps: int, reset, cap_s: float | None = None) -> float:
-    """Steps per second over ``steps`` steps (auto-reset on the end included); ``cap_s`` stops early."""
+def time_steps(step, actions, steps: int, reset, cap_s: float | None = None) -> tuple[float, float]:
+    """Steps per wall second and per CPU second over ``steps`` steps (auto-reset on the end included);
+    ``cap_s`` stops early."""
     reset()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     done_steps = 0
     k = len(actions)
     for i in range(steps):
@@ -86,36 +100,94 @@ def time_steps(step, actions, steps: int, reset, cap_s: float | None = None) -> 
             reset()
         if cap_s is not None and (i & 63) == 0 and time.perf_counter() - t0 > cap_s:
             break
-    return done_steps / (time.perf_counter() - t0)
+    return done_steps / (time.perf_counter() - t0), done_steps / max(time.process_time() - c0, 1e-9)
 
 
-def bench_single(rows, steps, repeats):
+def time_batches(step, actions, steps: int, num_envs: int) -> tuple[float, float]:
+    """Env-steps per wall second and per CPU second over ``steps`` batch steps (the results are dropped)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    for i in range(steps):
+        step(actions[i % len(actions)])
+    return steps * num_envs / (time.perf_counter() - t0), steps * num_envs / max(time.process_time() - c0, 1e-9)
+
+
+def single_env(rows):
+    """tradecore's PortfolioEnv, warmed up, and its pre-sampled actions."""
     from tradecore.env.portfolio import PortfolioEnv
 
     env = PortfolioEnv(market(rows), config(), terms())
     env.action_space.seed(0)
     actions = [env.action_space.sample() for _ in range(4096)]
     time_steps(env.step, actions, 2000, lambda: env.reset(seed=0))  # JIT and warm-up
-    return [time_steps(env.step, actions, steps, lambda: env.reset(seed=0)) for _ in range(repeats)]
+    return env, actions
 
 
-def bench_vector(rows, steps, repeats, num_envs):
+def vector_env(rows, num_envs):
     from tradecore.env.portfolio_vector import BatchedPortfolioEnv
 
     venv = BatchedPortfolioEnv(market(rows), config(random_start=True, episode_steps=720), terms(), num_envs, seed=0)
     venv.action_space.seed(0)
     actions = [venv.action_space.sample() for _ in range(64)]
     venv.reset(seed=0)
-    for a in actions:
-        venv.step(a)
-    rates = []
-    for _ in range(repeats):
-        venv.reset(seed=0)
-        t0 = time.perf_counter()
-        for i in range(steps):
-            venv.step(actions[i % 64])
-        rates.append(steps * num_envs / (time.perf_counter() - t0))
-    return rates
+    time_batches(venv.step, actions, 64, num_envs)
+    return venv, actions
+
+
+def trading_envs(rows, num_envs):
+    """The single-asset yardstick: ``bench/env_step.py``'s TradingEnv and BatchedTradingEnv, warmed up."""
+    from env_step import experiment, full_config, synthetic
+
+    exp = experiment(*synthetic(rows), full_config())
+    env = exp.make_env("train")
+    env.action_space.seed(0)
+    actions = [env.action_space.sample() for _ in range(4096)]
+    time_steps(env.step, actions, 2000, lambda: env.reset(seed=0))
+    venv = exp.make_vec_env("train", num_envs, seed=0, episode_steps=720, random_start=True)
+    venv.action_space.seed(0)
+    batches = [venv.action_space.sample() for _ in range(64)]
+    venv.reset(seed=0)
+    time_batches(venv.step, batches, 64, num_envs)
+    return env, actions, venv, batches
+
+
+def copy_ceiling(num_envs: int, steps: int) -> tuple[float, float]:
+    """Env-steps/s (wall, CPU) if a batch step did nothing but copy its market observations between two warm
+    buffers (numpy's memcpy)."""
+    src = np.random.default_rng(0).standard_normal((num_envs, ASSETS, WINDOW, FEATURES)).astype(np.float32)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    return time_batches(lambda _: np.copyto(dst, src), [None], steps, num_envs)
+
+
+def observe_ceiling(venv, steps: int) -> tuple[float, float]:
+    """Env-steps/s (wall, CPU) if a batch step only wrote its observations (tradecore's gather kernel)."""
+    engine = venv.engine
+    envs = np.arange(engine.num_envs)
+    row = engine.take_row()
+    return time_batches(lambda _: engine.observe(envs, row), [None], steps, engine.num_envs)
+
+
+def bench_tradecore(args) -> dict[str, list[tuple[float, float]]]:
+    """Every tradecore figure, repeat by repeat: (wall, CPU) rates."""
+    n = args.num_envs
+    env, actions = single_env(args.rows)
+    venv, batches = vector_env(args.rows, n)
+    if args.yardstick:
+        t_env, t_actions, t_venv, t_batches = trading_envs(args.rows, n)
+    results: dict[str, list[tuple[float, float]]] = {}
+
+    def add(name, rate):
+        results.setdefault(name, []).append(rate)
+
+    for _ in range(args.repeats):
+        add("tradecore_portfolio", time_steps(env.step, actions, args.steps, lambda: env.reset(seed=0)))
+        add(f"tradecore_portfolio_vector_{n}", time_batches(venv.step, batches, args.vector_steps, n))
+        add(f"observe_ceiling_{n}", observe_ceiling(venv, args.vector_steps))
+        add(f"copy_ceiling_{n}", copy_ceiling(n, args.vector_steps))
+        if args.yardstick:
+            add("trading_single", time_steps(t_env.step, t_actions, args.steps, lambda: t_env.reset(seed=0)))
+            add(f"trading_vector_{n}", time_batches(t_venv.step, t_batches, args.vector_steps, n))
+    return results
 
 
 def _finrl_module():
@@ -223,24 +295,35 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cap-s", type=float, default=15.0, help="time cap per peer repeat (s)")
     ap.add_argument("--peers", default="", help="comma list: finrl_portfolio,gym_trading_env_multi")
+    ap.add_argument("--no-yardstick", dest="yardstick", action="store_false", help="skip the single-asset envs")
     args = ap.parse_args(argv)
-    results = {
-        "tradecore_portfolio": bench_single(args.rows, args.steps, args.repeats),
-        f"tradecore_portfolio_vector_{args.num_envs}": bench_vector(
-            args.rows, args.vector_steps, args.repeats, args.num_envs
-        ),
-    }
+    results = bench_tradecore(args)
     peers = {"finrl_portfolio": bench_finrl, "gym_trading_env_multi": bench_gym_trading_env}
     for name in filter(None, args.peers.split(",")):
         results[name] = peers[name](args.peer_rows, args.steps, args.repeats, args.cap_s)
-    medians = {name: statistics.median(rates) for name, rates in results.items()}
+    wall = {name: statistics.median(r[0] for r in rates) for name, rates in results.items()}
+    cpu = {name: statistics.median(r[1] for r in rates) for name, rates in results.items()}
     for name, rates in results.items():
-        print(f"{name} steps_per_s={medians[name]:.0f}")
-        print(f"  {name}: repeats {', '.join(f'{r:,.0f}' for r in rates)}", file=sys.stderr)
-    single = medians["tradecore_portfolio"]
+        print(f"{name} steps_per_s={wall[name]:.0f} cpu_steps_per_s={cpu[name]:.0f}")
+        print(f"  {name}: repeats {', '.join(f'{w:,.0f} (cpu {c:,.0f})' for w, c in rates)}", file=sys.stderr)
+
+    def ratio(a: str, b: str) -> str:
+        """Median of the per-repeat ratios of wall rates, and of CPU rates."""
+        pairs = list(zip(results[a], results[b]))
+        return (
+            f"{statistics.median(x[0] / y[0] for x, y in pairs):.2f} "
+            f"cpu={statistics.median(x[1] / y[1] for x, y in pairs):.2f}"
+        )
+
+    n = args.num_envs
+    print(f"vector_over_observe_ceiling={ratio(f'tradecore_portfolio_vector_{n}', f'observe_ceiling_{n}')}")
+    print(f"vector_over_copy_ceiling={ratio(f'tradecore_portfolio_vector_{n}', f'copy_ceiling_{n}')}")
+    if args.yardstick:
+        print(f"ratio_single_over_trading_single={ratio('tradecore_portfolio', 'trading_single')}")
+        print(f"ratio_vector_over_trading_vector_{n}={ratio(f'tradecore_portfolio_vector_{n}', f'trading_vector_{n}')}")
     for name in peers:
-        if name in medians:
-            print(f"ratio_single_over_{name}={single / medians[name]:.1f}")
+        if name in results:
+            print(f"ratio_single_over_{name}={wall['tradecore_portfolio'] / wall[name]:.1f}")
     return 0
 
 

@@ -185,6 +185,16 @@ def test_stepping_without_keeping_results_reuses_their_memory():
     assert peak - before < block // 4
 
 
+@pytest.mark.parametrize("bad", [3, -4, 1e300, np.nan])
+def test_a_bucket_index_out_of_range_is_refused_and_negative_ones_wrap(bad):
+    env = PortfolioEnv(_market(), _config(actions={"mode": "discrete", "buckets": [0.0, 0.5, 1.0]}), TERMS)
+    env.reset(seed=0)
+    with pytest.raises(TradecoreError, match=r"^action for asset 1 has a bucket index outside \[0, 3\)$"):
+        env.step(np.array([0, bad, 0], dtype=np.float64))
+    wrapped, plain = env.step([-1, -3, 0])[4]["weights"], env.step([2, 0, 0])[4]["weights"]
+    assert wrapped[0] > 0 and wrapped[1] == 0 and plain[0] > 0 and plain[1] == 0
+
+
 def _two_assets(traded=None) -> PortfolioMarket:
     """Two assets, flat features; bar 2 opens at 100 and 50, closes at 110 and 40."""
     prices = np.zeros((2, 4, 4))

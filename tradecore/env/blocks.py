@@ -5,9 +5,9 @@ of that row; a row is never handed out twice while a block is in use. When its r
 retired and kept as a spare, and the next block is a spare that nothing outside refers to any more (no view
 of it, nothing built on its buffer: a numpy view, a ``memoryview`` or a tensor sharing its memory all keep a
 reference to the array), or else a new one. So what a caller kept is never overwritten, as with fresh
-blocks, while a caller that copies what it keeps (SB3's rollout buffer does) steps on a few blocks whose
-memory is paged in and warm in cache: a fresh multi-megabyte block per step costs its page faults and
-zeroing, more than writing the observations themselves.
+blocks, while a caller that copies what it keeps (SB3's rollout buffer does) steps on one or two blocks that
+stay warm in cache: a fresh multi-megabyte block per step is memory the caches have not seen (and page
+faults whenever the allocator has handed it back to the system).
 
 "Nobody outside refers to it" is read from CPython's reference counts: those of a block's arrays when it
 was made, before anyone could hold it, are its counts when unreferenced.

@@ -122,7 +122,7 @@ class PortfolioEnv(gym.Env):
     def step(self, action):
         # the hot path: one kernel call, one list of the step's floats, views of the engine's row (never
         # overwritten while referenced: tradecore.env.blocks)
-        self._action[:] = action
+        self._action[:] = np.asarray(action).reshape(-1)  # any shape holding the action's values
         engine = self.engine
         row = engine.step()[0]
         self._t += 1

@@ -5,8 +5,8 @@
 :func:`tradecore.env.portfolio_kernels.step_portfolios`, bit for bit. Results go into rows of preallocated
 blocks, each row handed out once, as in :class:`tradecore.env.engine.Engine`; a used-up block is written
 again once nothing outside holds it (:class:`tradecore.env.blocks.BlockRing`): an observation row is
-``assets * window * features`` floats, 5 MB a step at 256 envs of 10 x 64 x 8, and a fresh block per step
-cost more in page faults than the step itself.
+``assets * window * features`` floats, 5 MB a step at 256 envs of 10 x 64 x 8, and a caller that drops or
+copies each step's results then steps on one block that stays in cache instead of a new one each step.
 
 The kernel sees one signature whatever the options (float64 actions, 3-d observation blocks), so it
 compiles once: an int64 bucket index is exact in a float64.
@@ -37,7 +37,7 @@ class PortfolioMarket:
 
     symbols: tuple[str, ...]
     time: np.ndarray  # int64 (n,) epoch ms
-    prices: np.ndarray  # float64 (assets, n, 4): open, high, low, close
+    prices: np.ndarray  # float64 (assets, n, 4): open, high, low, close (best a bar_major() view)
     traded: np.ndarray  # bool (assets, n): False where the asset had no candle (carried close, no fills)
     features: np.ndarray  # float32 (assets, n, features), C-contiguous
     feature_names: tuple[str, ...]  # one asset's features
@@ -54,6 +54,13 @@ class PortfolioMarket:
     def qualified_names(self) -> list[str]:
         """``asset:feature`` for every asset, asset-major (the observation's order)."""
         return [f"{s}:{n}" for s in self.symbols for n in self.feature_names]
+
+
+def bar_major(values: np.ndarray) -> np.ndarray:
+    """``values`` (``(assets, n, ...)``) as a view of an array laid out bar by bar: a step reads one bar of every
+    asset, which then lies in a few adjacent cache lines rather than one line per asset (a batch of envs at
+    scattered bars stepped a quarter faster). No copy when ``values`` is such a view already."""
+    return np.swapaxes(np.ascontiguousarray(np.swapaxes(values, 0, 1)), 0, 1)
 
 
 def portfolio_kind(term: RewardTerm) -> int:
@@ -90,8 +97,8 @@ class PortfolioEngine:
         self.n_features = market.features.shape[2]
         self.initial_equity = float(config.initial_equity)
         self.split = split
-        self.prices = market.prices
-        self.traded = market.traded
+        self.prices = bar_major(market.prices)  # the kernel's arrays are always these views: one signature
+        self.traded = bar_major(market.traded)
         self._features_flat = market.features.reshape(a, -1)
         self.terms = RewardTerms(terms, n, kind_of=portfolio_kind)
         self.q0 = K.TERM_STATE + 2 * len(self.terms)

@@ -19,7 +19,7 @@ from tradecore.data.align import AlignedCandles
 from tradecore.env.engine import TermFactory
 from tradecore.env.episodes import bars_needed
 from tradecore.env.experiment import _check_term, _component_factory, _indicators, _term_label
-from tradecore.env.portfolio_engine import PortfolioMarket
+from tradecore.env.portfolio_engine import PortfolioMarket, bar_major
 from tradecore.env.splits import choose_embargo, compute_splits
 from tradecore.errors import TradecoreError
 from tradecore.features.portfolio import PortfolioFeatures
@@ -258,8 +258,8 @@ def portfolio_market(aligned: AlignedCandles, features: PortfolioFeatures) -> Po
     return PortfolioMarket(
         symbols=aligned.symbols,
         time=np.ascontiguousarray(aligned.time),
-        prices=np.ascontiguousarray(p),
-        traded=np.ascontiguousarray(aligned.traded),
+        prices=bar_major(p),
+        traded=bar_major(aligned.traded),
         features=full,
         feature_names=tuple(features.names),
         timeframe=aligned.timeframe,
