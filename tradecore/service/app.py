@@ -32,17 +32,20 @@ def create_app(settings: ServiceSettings, runtime: Any = None) -> FastAPI:
     from tradecore.data.lake import Lake
     from tradecore.runtime import Runtime
     from tradecore.service.events import EventHub
+    from tradecore.service.lake_cache import LakeCache
     from tradecore.service.state import ServiceState
     from tradecore.service.workers import Supervisor
 
     settings.check()
+    lake, jobs = Lake(settings.lake), JobStore(settings.lake)
     svc = ServiceState(
         settings=settings,
         runtime=runtime or Runtime.from_environment(),
-        lake=Lake(settings.lake),
-        jobs=JobStore(settings.lake),
+        lake=lake,
+        jobs=jobs,
         supervisor=Supervisor(settings.lake, settings.runs, settings.workers),
         events=EventHub(settings.poll_s),
+        cache=LakeCache(lake, jobs),
     )
 
     @contextlib.asynccontextmanager

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from tradecore.service.problems import Problems, problem
 from tradecore.service.state import ServiceState, iso, state
@@ -61,14 +62,14 @@ def warnings(
     return {"warnings": range_warnings(info, timeframe, lo, hi, svc.settings.max_bars)}
 
 
-@router.get("/data-coverage")
+@router.get("/data-coverage", response_model=list[dict[str, Any]])
 def coverage(
     exchange: str | None = Query(None),
     symbol: str | None = Query(None),
     svc: ServiceState = Depends(state),
-) -> list[dict[str, Any]]:
-    """One entry per stored series (the seed's shape per timeframe, plus exchange, symbol, rows, holes)."""
-    from tradecore.data.coverage import lake_coverage
+) -> Response:
+    """One entry per stored series (the seed's shape per timeframe, plus exchange, symbol, rows, holes), from
+    footer summaries cached until the lake changes."""
     from tradecore.data.lake import exchange_dir, pair_dir
     from tradecore.errors import LakeError
 
@@ -81,9 +82,16 @@ def coverage(
                 problems.append((name, str(exc)))
     if problems:
         raise Problems(422, problems)
-    latest = svc.jobs.latest_per_series()
+    rows, encoded = svc.cache.coverage_view(_coverage_rows)
+    if exchange is None and symbol is None:
+        return Response(encoded, media_type="application/json")
+    return JSONResponse([r for r in rows if exchange in (None, r["exchange"]) and symbol in (None, r["symbol"])])
+
+
+def _coverage_rows(coverages: list[Any], latest: dict[tuple[str, ...], tuple[int, float]]) -> tuple[list, bytes]:
+    """The seed-shaped rows of every series, and their JSON (most requests ask for all of them)."""
     out = []
-    for cov in lake_coverage(svc.lake, exchange, symbol):
+    for cov in coverages:
         key = (cov.exchange, cov.pair, cov.timeframe)
         fetch = latest.get(("fetch", *key))
         validated = latest.get(("validate", *key))
@@ -103,7 +111,7 @@ def coverage(
                 "hole_slots": cov.hole_slots,
             }
         )
-    return out
+    return out, json.dumps(out, separators=(",", ":")).encode()
 
 
 @router.get("/data/download")

@@ -67,7 +67,7 @@ class EventHub:
         for job in svc.jobs.changed_since(self._jobs_seen):
             self._jobs_seen = max(self._jobs_seen, job.updated)
             if job.kind == "fetch":
-                out.append(("job", job_view(job, svc.lake if job.status == "done" else None)))
+                out.append(("job", job_view(job, svc.cache if job.status == "done" else None)))
         out.extend(("run", run_row(path)) for path in self._changed_runs(svc.settings.runs))
         for launch in launches(svc, []):
             key = f"{launch['status']}:{launch['run']}"
