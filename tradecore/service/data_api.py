@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from tradecore.service.problems import Problems, problem
-from tradecore.service.state import ServiceState, iso, state
+from tradecore.service.state import ServiceState, iso, json_safe, state
 
 router = APIRouter(prefix="/api", tags=["data"])
+#: gaps GET /api/data/gaps lists unless ``limit`` says otherwise (as many as a page can show)
+GAPS_LIMIT = 500
 
 
 def _source(svc: ServiceState, name: str) -> Any:
@@ -112,6 +114,40 @@ def _coverage_rows(coverages: list[Any], latest: dict[tuple[str, ...], tuple[int
             }
         )
     return out, json.dumps(out, separators=(",", ":")).encode()
+
+
+@router.get("/data/gaps")
+def gaps(
+    exchange: str = Query(...),
+    symbol: str = Query(...),
+    timeframe: str = Query(...),
+    start: str | None = Query(None, description="UTC start (ISO): also report never-fetched slots from here"),
+    end: str | None = Query(None, description="UTC end (ISO), exclusive"),
+    kind: Literal["all", "missing", "no_trades"] = Query("all"),
+    limit: int = Query(GAPS_LIMIT, ge=1, le=100_000, description="gaps listed (the counts cover all of them)"),
+    svc: ServiceState = Depends(state),
+) -> dict[str, Any]:
+    """The holes of a stored series, as ``tradecore data gaps --json`` reports them (the same code): each gap's
+    range, slots, kind ("no_trades": nobody traded; "missing": a hole to fill) and how it could be filled."""
+    from tradecore.data.fetch_jobs import exchange_facts
+    from tradecore.data.gaps import lake_gap_report, summary_line
+    from tradecore.errors import TradecoreError
+
+    try:
+        if not svc.lake.partition_files(exchange, symbol, timeframe):
+            raise problem(404, "symbol", f"nothing stored for {exchange} {symbol} {timeframe}")
+        report = lake_gap_report(
+            svc.lake, exchange, symbol, timeframe, start, end, facts=exchange_facts(svc.runtime.registry, exchange)
+        )
+    except TradecoreError as exc:
+        raise problem(422, "series", str(exc)) from None
+    if kind != "all":
+        report.gaps = [g for g in report.gaps if g.kind == kind]
+    answer = report.as_dict()
+    answer["summary"] = summary_line(report)
+    answer["gaps"] = answer["gaps"][:limit]
+    answer["gaps_not_listed"] = max(0, len(report.gaps) - limit)
+    return json_safe(answer)
 
 
 @router.get("/data/download")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from tradecore.runtime import Runtime
     from tradecore.service.events import EventHub
     from tradecore.service.lake_cache import LakeCache
+    from tradecore.service.runs_api import RunRows
     from tradecore.service.settings import ServiceSettings
     from tradecore.service.sources import FetchSourceInfo
     from tradecore.service.workers import Supervisor
@@ -29,6 +31,8 @@ class ServiceState:
     events: EventHub
     #: footers and coverage of ``lake``, read again only when the lake changed
     cache: LakeCache
+    #: rows of the runs table, read again only when a run's files changed
+    run_rows: RunRows
     _sources: dict[str, FetchSourceInfo] | None = field(default=None, repr=False)
 
     @property
@@ -55,3 +59,14 @@ def iso(ms: Any) -> str | None:
 
 def iso_s(seconds: float | None) -> str | None:
     return None if seconds is None else iso(int(seconds * 1000))
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` without NaN or infinities (they become null), which JSON cannot carry."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value
