@@ -23,16 +23,29 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``python -m tradecore serve`` in its own process; ``stop()`` is Ctrl-C, ``kill()`` is SIGKILL."""
+    """``python -m tradecore [GLOBAL...] serve`` in its own process; ``stop()`` is Ctrl-C, ``kill()`` is SIGKILL.
+    ``global_options`` go before ``serve`` (``--disable X``, ``--trace``); ``cwd`` is where it runs."""
 
-    def __init__(self, lake: Path, runs: Path, *extra: str, workers: int = 2, env: dict | None = None) -> None:
+    def __init__(
+        self,
+        lake: Path,
+        runs: Path,
+        *extra: str,
+        workers: int = 2,
+        env: dict | None = None,
+        global_options: tuple[str, ...] = (),
+        cwd: Path | None = None,
+    ) -> None:
         self.lake, self.runs, self.port = lake, runs, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = lake.parent / f"serve-{self.port}.log"
-        cmd = [sys.executable, "-m", "tradecore", "serve", "--lake", str(lake), "--runs", str(runs)]
+        cmd = [sys.executable, "-m", "tradecore", *global_options, "serve", "--lake", str(lake), "--runs", str(runs)]
         cmd += ["--port", str(self.port), "--workers", str(workers), *extra]
+        lake.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "wb") as fh:
-            self.process = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+            self.process = subprocess.Popen(
+                cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=cwd
+            )
         self.client = httpx.Client(base_url=self.url, timeout=30)
         deadline = time.time() + 60
         while time.time() < deadline:

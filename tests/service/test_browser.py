@@ -73,6 +73,8 @@ def test_submit_a_fetch_see_the_card_complete_and_the_coverage_row(server, brows
     page.wait_for_selector(".job [data-role=status]:text('completed')", timeout=60_000)
     row = page.wait_for_selector("tr[data-series='synthetic SYN/USD 1h']", timeout=10_000)
     assert "1,416" in row.inner_text()
+    row.query_selector("button[data-gaps]").click()  # the series' holes, as `tradecore data gaps` reports them
+    page.wait_for_selector("#gaps-summary:text('1,416 candles, 0 gaps')", timeout=30_000)
     page.click(".job button[data-action=validate]")
     page.wait_for_selector(".job [data-role=note]:text('validation: passed')", timeout=30_000)
     screenshot(page, "dashboard-data.png")

@@ -24,6 +24,7 @@ def _source_params(values: tuple[str, ...]) -> dict[str, dict]:
 
 
 @click.command()
+@click.pass_context
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; beyond 127.0.0.1 needs --token.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option(
@@ -65,6 +66,7 @@ def _source_params(values: tuple[str, ...]) -> dict[str, dict]:
     help='Kraken OHLCVT ZIPs/CSVs that "seed from dump" imports first.',
 )
 def serve(
+    ctx: click.Context,
     host: str,
     port: int,
     lake_dir: str | None,
@@ -77,6 +79,7 @@ def serve(
     """Serve the data-jobs API, the runs API and the dashboard pages; Ctrl-C stops (jobs become resumable)."""
     import uvicorn
 
+    from tradecore.cli import get_runtime
     from tradecore.errors import TradecoreError
     from tradecore.paths import default_runs_root, resolve_lake_root
     from tradecore.service.app import create_app
@@ -93,7 +96,7 @@ def serve(
         dumps=Path(dumps) if dumps else None,
     )
     try:
-        app = create_app(settings)
+        app = create_app(settings, get_runtime(ctx))
     except TradecoreError as exc:
         raise click.UsageError(str(exc)) from None
     shown = f"[{host}]" if ":" in host else host

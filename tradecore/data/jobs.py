@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
 CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated);
+CREATE INDEX IF NOT EXISTS jobs_kind ON jobs(kind, id);
+CREATE INDEX IF NOT EXISTS jobs_kind_status ON jobs(kind, status, id);
 """
 
 
@@ -184,25 +186,41 @@ class JobStore:
             conn.close()
         return [_job(r) for r in rows]
 
-    def latest_per_series(self) -> dict[tuple[str, str, str, str], tuple[int, float]]:
+    def latest_per_series(
+        self, updated_after: float | None = None
+    ) -> dict[tuple[str, str, str, str], tuple[int, float]]:
         """(kind, exchange, symbol, timeframe) -> (id, updated) of the newest job of each kind per series; the
-        exchange is the request's ``exchange``, its params' ``exchange``, or its source's name."""
+        exchange is the request's ``exchange``, its params' ``exchange``, or its source's name. With
+        ``updated_after``, only jobs updated since (ids and update times only grow: merge by max)."""
         if not self.path.exists():
             return {}
-        sql = """
+        since = "" if updated_after is None else "WHERE updated > ?"
+        sql = f"""
             SELECT kind,
                    coalesce(json_extract(request, '$.exchange'), json_extract(request, '$.params.exchange'),
                             json_extract(request, '$.source')) AS exchange,
                    json_extract(request, '$.params.symbol') AS symbol,
                    json_extract(request, '$.params.timeframe') AS timeframe,
                    max(id), max(updated)
-            FROM jobs GROUP BY 1, 2, 3, 4"""
+            FROM jobs {since} GROUP BY 1, 2, 3, 4"""
         conn = self._connect()
         try:
-            rows = conn.execute(sql).fetchall()
+            rows = conn.execute(sql, () if updated_after is None else (updated_after,)).fetchall()
         finally:
             conn.close()
         return {(r[0], r[1], r[2], r[3]): (r[4], r[5]) for r in rows if r[1] and r[2] and r[3]}
+
+    def stamp(self) -> tuple[int, float]:
+        """(newest id, newest update time): changes whenever a job is created or updated. Two sub-queries: each
+        max() alone is one index look-up, the two in one SELECT would scan the table."""
+        if not self.path.exists():
+            return (0, 0.0)
+        conn = self._connect()
+        try:
+            row = conn.execute("SELECT (SELECT max(id) FROM jobs), (SELECT max(updated) FROM jobs)").fetchone()
+        finally:
+            conn.close()
+        return (row[0] or 0, row[1] or 0.0)
 
     def get(self, job_id: int) -> Job:
         conn = self._connect()
@@ -219,18 +237,10 @@ class JobStore:
         self, status: str | None = None, kind: str | None = None, limit: int | None = None, offset: int = 0
     ) -> list[Job]:
         """Jobs, newest first, optionally only one status or kind."""
-        if status is not None and status not in STATUSES:
-            raise JobError(f"job status {status!r} is not one of {', '.join(STATUSES)}")
+        where, args = _filters(status, kind)
         if not self.path.exists():
             return []
-        where, args = [], []
-        if status:
-            where.append("status = ?")
-            args.append(status)
-        if kind:
-            where.append("kind = ?")
-            args.append(kind)
-        sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
+        sql = "SELECT * FROM jobs" + where + " ORDER BY id DESC"
         if limit:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         conn = self._connect()
@@ -240,6 +250,20 @@ class JobStore:
         finally:
             conn.close()
         return [_job(r) for r in rows]
+
+
+def _filters(status: str | None, kind: str | None) -> tuple[str, list[str]]:
+    """The WHERE clause (with its leading space) and arguments of a status and kind filter."""
+    if status is not None and status not in STATUSES:
+        raise JobError(f"job status {status!r} is not one of {', '.join(STATUSES)}")
+    where, args = [], []
+    if kind:
+        where.append("kind = ?")
+        args.append(kind)
+    if status:
+        where.append("status = ?")
+        args.append(status)
+    return (" WHERE " + " AND ".join(where) if where else ""), args
 
 
 def _job(row: sqlite3.Row) -> Job:

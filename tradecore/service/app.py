@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +28,29 @@ PAGES = {
 
 
 def create_app(settings: ServiceSettings, runtime: Any = None) -> FastAPI:
-    """The app over ``settings``' lake and runs root; worker processes start with it and stop with it."""
+    """The app over ``settings``' lake and runs root; worker processes start with it and stop with it, and load the
+    plugins ``runtime`` loaded (its controls: ``tradecore --disable X serve`` disables X in the workers too)."""
     from tradecore.data.jobs import JobStore
     from tradecore.data.lake import Lake
     from tradecore.runtime import Runtime
     from tradecore.service.events import EventHub
+    from tradecore.service.lake_cache import LakeCache
+    from tradecore.service.runs_api import RunRows
     from tradecore.service.state import ServiceState
     from tradecore.service.workers import Supervisor
 
     settings.check()
+    lake, jobs = Lake(settings.lake), JobStore(settings.lake)
+    runtime = runtime or Runtime.from_environment()
     svc = ServiceState(
         settings=settings,
-        runtime=runtime or Runtime.from_environment(),
-        lake=Lake(settings.lake),
-        jobs=JobStore(settings.lake),
-        supervisor=Supervisor(settings.lake, settings.runs, settings.workers),
+        runtime=runtime,
+        lake=lake,
+        jobs=jobs,
+        supervisor=Supervisor(settings.lake, settings.runs, settings.workers, runtime.controls.as_environment()),
         events=EventHub(settings.poll_s),
+        cache=LakeCache(lake, jobs),
+        run_rows=RunRows(settings.runs),
     )
 
     @contextlib.asynccontextmanager
@@ -51,6 +59,8 @@ def create_app(settings: ServiceSettings, runtime: Any = None) -> FastAPI:
         if orphans:
             print(f"jobs {', '.join(map(str, orphans))} had lost their process: marked interrupted (resumable)")
         watcher = asyncio.create_task(svc.events.run(svc))
+        # the runs table's rows read once in the background, so the first visit finds them cached
+        threading.Thread(target=_quietly, args=(svc.run_rows.all,), name="tradecore-runs-warm", daemon=True).start()
         try:
             yield
         finally:
@@ -96,6 +106,13 @@ def create_app(settings: ServiceSettings, runtime: Any = None) -> FastAPI:
         app.add_api_route(route, _page(page), include_in_schema=False, methods=["GET"])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _quietly(work: Any) -> None:
+    try:
+        work()
+    except OSError as exc:  # an unreadable runs root: the runs page says so when asked
+        print(f"tradecore serve: runs: {exc}")
 
 
 def _page(name: str):

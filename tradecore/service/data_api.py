@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from tradecore.service.problems import Problems, problem
-from tradecore.service.state import ServiceState, iso, state
+from tradecore.service.state import ServiceState, iso, json_safe, state
 
 router = APIRouter(prefix="/api", tags=["data"])
+#: gaps GET /api/data/gaps lists unless ``limit`` says otherwise (as many as a page can show)
+GAPS_LIMIT = 500
 
 
 def _source(svc: ServiceState, name: str) -> Any:
@@ -61,14 +64,14 @@ def warnings(
     return {"warnings": range_warnings(info, timeframe, lo, hi, svc.settings.max_bars)}
 
 
-@router.get("/data-coverage")
+@router.get("/data-coverage", response_model=list[dict[str, Any]])
 def coverage(
     exchange: str | None = Query(None),
     symbol: str | None = Query(None),
     svc: ServiceState = Depends(state),
-) -> list[dict[str, Any]]:
-    """One entry per stored series (the seed's shape per timeframe, plus exchange, symbol, rows, holes)."""
-    from tradecore.data.coverage import lake_coverage
+) -> Response:
+    """One entry per stored series (the seed's shape per timeframe, plus exchange, symbol, rows, holes), from
+    footer summaries cached until the lake changes."""
     from tradecore.data.lake import exchange_dir, pair_dir
     from tradecore.errors import LakeError
 
@@ -81,9 +84,16 @@ def coverage(
                 problems.append((name, str(exc)))
     if problems:
         raise Problems(422, problems)
-    latest = svc.jobs.latest_per_series()
+    rows, encoded = svc.cache.coverage_view(_coverage_rows)
+    if exchange is None and symbol is None:
+        return Response(encoded, media_type="application/json")
+    return JSONResponse([r for r in rows if exchange in (None, r["exchange"]) and symbol in (None, r["symbol"])])
+
+
+def _coverage_rows(coverages: list[Any], latest: dict[tuple[str, ...], tuple[int, float]]) -> tuple[list, bytes]:
+    """The seed-shaped rows of every series, and their JSON (most requests ask for all of them)."""
     out = []
-    for cov in lake_coverage(svc.lake, exchange, symbol):
+    for cov in coverages:
         key = (cov.exchange, cov.pair, cov.timeframe)
         fetch = latest.get(("fetch", *key))
         validated = latest.get(("validate", *key))
@@ -103,7 +113,41 @@ def coverage(
                 "hole_slots": cov.hole_slots,
             }
         )
-    return out
+    return out, json.dumps(out, separators=(",", ":")).encode()
+
+
+@router.get("/data/gaps")
+def gaps(
+    exchange: str = Query(...),
+    symbol: str = Query(...),
+    timeframe: str = Query(...),
+    start: str | None = Query(None, description="UTC start (ISO): also report never-fetched slots from here"),
+    end: str | None = Query(None, description="UTC end (ISO), exclusive"),
+    kind: Literal["all", "missing", "no_trades"] = Query("all"),
+    limit: int = Query(GAPS_LIMIT, ge=1, le=100_000, description="gaps listed (the counts cover all of them)"),
+    svc: ServiceState = Depends(state),
+) -> dict[str, Any]:
+    """The holes of a stored series, as ``tradecore data gaps --json`` reports them (the same code): each gap's
+    range, slots, kind ("no_trades": nobody traded; "missing": a hole to fill) and how it could be filled."""
+    from tradecore.data.fetch_jobs import exchange_facts
+    from tradecore.data.gaps import lake_gap_report, summary_line
+    from tradecore.errors import TradecoreError
+
+    try:
+        if not svc.lake.partition_files(exchange, symbol, timeframe):
+            raise problem(404, "symbol", f"nothing stored for {exchange} {symbol} {timeframe}")
+        report = lake_gap_report(
+            svc.lake, exchange, symbol, timeframe, start, end, facts=exchange_facts(svc.runtime.registry, exchange)
+        )
+    except TradecoreError as exc:
+        raise problem(422, "series", str(exc)) from None
+    if kind != "all":
+        report.gaps = [g for g in report.gaps if g.kind == kind]
+    answer = report.as_dict()
+    answer["summary"] = summary_line(report)
+    answer["gaps"] = answer["gaps"][:limit]
+    answer["gaps_not_listed"] = max(0, len(report.gaps) - limit)
+    return json_safe(answer)
 
 
 @router.get("/data/download")

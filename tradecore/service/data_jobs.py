@@ -6,7 +6,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from tradecore.service.job_views import job_view, requested_range, series_of
@@ -15,6 +16,8 @@ from tradecore.service.state import ServiceState, iso, iso_s, state
 from tradecore.timeframes import TimeframeError, timeframe_ms
 
 router = APIRouter(prefix="/api", tags=["data jobs"])
+#: jobs per page of GET /api/data-jobs unless ``limit`` says otherwise
+LIST_LIMIT = 50
 
 #: params keys of a source -> the payload field a user typed them in
 PAYLOAD_FIELDS = {"symbol": "symbol", "timeframe": "timeframe", "start": "start_timestamp", "end": "end_timestamp"}
@@ -160,14 +163,16 @@ def create_job(req: DataJobRequest, svc: ServiceState = Depends(state)) -> dict[
     return {"id": job.id, "status": "queued", "submitted_at": iso_s(job.created)}
 
 
-@router.get("/data-jobs")
+@router.get("/data-jobs", response_model=list[dict[str, Any]])
 def list_jobs(
+    request: Request,
     status: str | None = Query(None, description="queued, running, completed, failed, interrupted"),
-    limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    limit: int = Query(LIST_LIMIT, ge=1, le=1000, description="jobs per page"),
+    offset: int = Query(0, ge=0, description="jobs to skip (the next page: offset + limit)"),
     svc: ServiceState = Depends(state),
-) -> list[dict[str, Any]]:
-    """Fetch jobs, newest first (the CLI's too: one store)."""
+) -> JSONResponse:
+    """Fetch jobs, newest first (the CLI's too: one store), one page at a time: a ``Link: <...>; rel="next"``
+    header points at the next page while there is one."""
     from tradecore.service.job_views import STATUS_NAMES
 
     store_status = None
@@ -176,12 +181,17 @@ def list_jobs(
         if status not in names:
             raise problem(422, "status", f"unknown status {status!r}; use one of {', '.join(names)}")
         store_status = names[status]
-    return [job_view(j) for j in svc.jobs.list(status=store_status, kind="fetch", limit=limit, offset=offset)]
+    jobs = svc.jobs.list(status=store_status, kind="fetch", limit=limit + 1, offset=offset)  # one more: a next page?
+    headers = {}
+    if len(jobs) > limit:
+        following = request.url.include_query_params(offset=offset + limit, limit=limit)
+        headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return JSONResponse([job_view(j) for j in jobs[:limit]], headers=headers)
 
 
-@router.get("/data-jobs/{job_id}")
-def get_job(job_id: int, svc: ServiceState = Depends(state)) -> dict[str, Any]:
-    return job_view(_job_or_404(svc, job_id), svc.lake)
+@router.get("/data-jobs/{job_id}", response_model=dict[str, Any])
+def get_job(job_id: int, svc: ServiceState = Depends(state)) -> JSONResponse:
+    return JSONResponse(job_view(_job_or_404(svc, job_id), svc.cache))
 
 
 @router.post("/data-jobs/{job_id}/actions")

@@ -61,14 +61,15 @@ class EventHub:
 
     def look(self, svc: ServiceState) -> list[tuple[str, Any]]:
         from tradecore.service.job_views import job_view
-        from tradecore.service.runs_api import launches, run_row
+        from tradecore.service.runs_api import launches
 
         out: list[tuple[str, Any]] = []
         for job in svc.jobs.changed_since(self._jobs_seen):
             self._jobs_seen = max(self._jobs_seen, job.updated)
             if job.kind == "fetch":
-                out.append(("job", job_view(job, svc.lake if job.status == "done" else None)))
-        out.extend(("run", run_row(path)) for path in self._changed_runs(svc.settings.runs))
+                out.append(("job", job_view(job, svc.cache if job.status == "done" else None)))
+        rows = (svc.run_rows.row(path) for path in self._changed_runs(svc.settings.runs))
+        out.extend(("run", row) for row in rows if row is not None)
         for launch in launches(svc, []):
             key = f"{launch['status']}:{launch['run']}"
             if self._launches_seen.get(launch["id"]) != key:

@@ -9,7 +9,7 @@ from tradecore.timeframes import timeframe_ms
 
 if TYPE_CHECKING:
     from tradecore.data.jobs import Job
-    from tradecore.data.lake import Lake
+    from tradecore.service.lake_cache import LakeCache
 
 #: the store's statuses as the seed spec names them
 STATUS_NAMES = {
@@ -47,7 +47,7 @@ def series_of(job: Job) -> tuple[str, str, str]:
     return exchange, params.get("symbol", ""), params.get("timeframe", "")
 
 
-def job_view(job: Job, lake: Lake | None = None) -> dict[str, Any]:
+def job_view(job: Job, lake: LakeCache | None = None) -> dict[str, Any]:
     """The seed's shape; with ``lake`` the result also says what the lake holds of the range (footers only)."""
     status = STATUS_NAMES.get(job.status, job.status)
     exchange, symbol, timeframe = series_of(job)
@@ -91,7 +91,7 @@ def job_view(job: Job, lake: Lake | None = None) -> dict[str, Any]:
 
 
 def _result(
-    job: Job, lake: Lake | None, exchange: str, symbol: str, timeframe: str, start: int | None, end: int | None
+    job: Job, lake: LakeCache | None, exchange: str, symbol: str, timeframe: str, start: int | None, end: int | None
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "rows": (job.counts or {}).get("rows", 0),

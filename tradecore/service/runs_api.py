@@ -5,30 +5,21 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from tradecore.service.problems import Problems, problem
 from tradecore.service.safety import file_in, inside, redact, run_folder
-from tradecore.service.state import ServiceState, state
+from tradecore.service.state import ServiceState, json_safe, state
 
 router = APIRouter(prefix="/api", tags=["runs"])
-
-
-def _clean(value: Any) -> Any:
-    """JSON without NaN/inf (they become null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
 
 
 def _read(path: Path) -> Any:
@@ -54,29 +45,69 @@ def run_row(path: Path, record: dict[str, Any] | None = None) -> dict[str, Any]:
     row["pid"] = (record.get("owner") or {}).get("pid")
     stages = record.get("stages") or []
     row["stage"] = next((s.get("name") for s in stages if s.get("status") == "running"), None)
-    return _clean(row)
+    return json_safe(row)
 
 
-def list_rows(runs_root: Path) -> list[dict[str, Any]]:
-    if not runs_root.is_dir():
-        return []
-    rows = []
-    for path in sorted(runs_root.iterdir()):
-        if (
-            path.is_dir()
-            and not path.name.startswith(".")
-            and (path / "run.json").is_file()
-            and inside(path, runs_root)
-        ):
-            rows.append(run_row(path))
-    return rows
+class RunRows:
+    """The runs table of one runs root, each row kept until its folder's ``run.json`` or ``metrics.json`` changes
+    (a thousand folders are not re-read per request); a row that says running is made again each time, since
+    its process may have died without a word."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._rows: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every run folder's row, by folder name (oldest first: names start with the UTC time)."""
+        try:
+            entries = sorted(os.scandir(self.root), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        rows, names = [], set()
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink() and not inside(path, self.root):
+                continue
+            row = self.row(path)
+            if row is not None:
+                rows.append(row)
+                names.add(entry.name)
+        with self._lock:
+            for gone in set(self._rows) - names:
+                del self._rows[gone]
+        return rows
+
+    def row(self, path: Path) -> dict[str, Any] | None:
+        """The folder's row, or None when it holds no ``run.json``."""
+        try:
+            key = (os.stat(path / "run.json").st_mtime_ns, _mtime_ns(path / "metrics.json"))
+        except OSError:
+            return None
+        with self._lock:
+            cached = self._rows.get(path.name)
+        if cached is not None and cached[0] == key and cached[1].get("status") != "running":
+            return cached[1]
+        row = run_row(path)
+        with self._lock:
+            self._rows[path.name] = (key, row)
+        return row
 
 
-@router.get("/runs")
-def runs(svc: ServiceState = Depends(state)) -> dict[str, Any]:
+def _mtime_ns(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+@router.get("/runs", response_model=dict[str, Any])
+def runs(svc: ServiceState = Depends(state)) -> JSONResponse:
     """Every run folder (oldest first), and runs started here that have no folder yet."""
-    rows = list_rows(svc.settings.runs)
-    return {"runs": rows, "launches": launches(svc, rows)}
+    rows = svc.run_rows.all()
+    return JSONResponse({"runs": rows, "launches": launches(svc, rows)})
 
 
 def launches(svc: ServiceState, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -111,7 +142,7 @@ def evaluation_table(metrics: dict[str, Any]) -> list[dict[str, Any]]:
                 "note": (metrics.get("baseline_notes") or {}).get(name),
             }
         )
-    return _clean(rows)
+    return json_safe(rows)
 
 
 def training_curve(path: Path) -> list[dict[str, Any]]:
@@ -146,7 +177,7 @@ def run_detail(run_id: str, svc: ServiceState = Depends(state)) -> dict[str, Any
     path = run_folder(svc.settings.runs, run_id)
     record = _read(path / "run.json") or {}
     metrics = _read(path / "metrics.json")
-    return _clean(
+    return json_safe(
         {
             "run": run_id,
             "summary": run_row(path, record),
@@ -167,7 +198,7 @@ def run_figures(run_id: str, svc: ServiceState = Depends(state)) -> list[dict[st
     exposure, reward terms, training."""
     from tradecore.runs.charts import run_figures as figures
 
-    return _clean(figures(run_folder(svc.settings.runs, run_id)))
+    return json_safe(figures(run_folder(svc.settings.runs, run_id)))
 
 
 @router.get("/runs/{run_id}/metrics")
@@ -176,7 +207,7 @@ def run_metrics(run_id: str, svc: ServiceState = Depends(state)) -> dict[str, An
     metrics = _read(path / "metrics.json")
     if metrics is None:
         raise problem(404, "run", f"run {run_id!r} has no metrics yet (status {run_row(path)['status']})")
-    return _clean(metrics)
+    return json_safe(metrics)
 
 
 @router.get("/runs/{run_id}/artifacts")
@@ -189,8 +220,6 @@ def run_artifact(run_id: str, relative: str, svc: ServiceState = Depends(state))
     """One file of the run folder (nothing outside it)."""
     path = file_in(run_folder(svc.settings.runs, run_id), relative)
     if path.name in ("manifest.json", "manifest.input.json", "run.json"):
-        from fastapi.responses import JSONResponse
-
         return JSONResponse(redact(_read(path)))
     return FileResponse(path, filename=path.name)
 
@@ -217,7 +246,7 @@ def compare(
                 "training": training_curve(path),
             }
         )
-    return _clean({"runs": entries, "differences": manifest_differences([e["manifest"] for e in entries])})
+    return json_safe({"runs": entries, "differences": manifest_differences([e["manifest"] for e in entries])})
 
 
 @router.get("/compare/figures")
@@ -228,7 +257,7 @@ def compare_figures(runs: list[str] = Query(...), svc: ServiceState = Depends(st
     names = [n for value in runs for n in value.split(",") if n]
     if len(names) < 2:
         raise problem(422, "runs", "give two or more runs to compare")
-    return _clean(figures([run_folder(svc.settings.runs, n) for n in names]))
+    return json_safe(figures([run_folder(svc.settings.runs, n) for n in names]))
 
 
 def manifest_differences(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -51,8 +51,12 @@ class RunLaunch:
 
 
 class Supervisor:
-    def __init__(self, lake: Path, runs: Path, slots: int) -> None:
+    def __init__(self, lake: Path, runs: Path, slots: int, plugin_env: dict[str, str | None] | None = None) -> None:
         self.lake, self.runs, self.slots = Path(lake), Path(runs), slots
+        #: the server's plugin controls (``tradecore --disable ... serve``), so workers load the same plugins
+        self.env = {**os.environ, **{k: v for k, v in (plugin_env or {}).items() if v is not None}}
+        for name in [k for k, v in (plugin_env or {}).items() if v is None]:
+            self.env.pop(name, None)
         self.jobs = JobStore(lake)
         self.workers: dict[tuple[str, str], Worker] = {}
         self.launches: dict[str, RunLaunch] = {}
@@ -177,7 +181,7 @@ class Supervisor:
         with open(log, "ab") as fh:
             # its own session: a Ctrl-C in the server's terminal reaches the server, which stops workers itself
             process = subprocess.Popen(
-                cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=self.env
             )
         worker = Worker(kind, key, process, log=log)
         with self._lock:

@@ -115,9 +115,31 @@ async function loadCoverage() {
       <td class="num">${tc.num(c.percent, 1)}%</td><td class="num">${tc.int(c.holes)}</td><td>${tc.esc(c.last_sync || "–")}</td>
       <td>${tc.esc(c.validated_at || "–")}</td>
       <td><button data-refresh="${tc.esc(JSON.stringify(c))}">Refresh</button>
+          <button data-gaps="${tc.esc(q.toString())}">Gaps</button>
           <a href="/api/data/download?${q}&format=parquet">Parquet</a> · <a href="/api/data/download?${q}&format=csv">CSV</a></td></tr>`;
   }).join("");
   $("coverage").querySelectorAll("button[data-refresh]").forEach(b => b.addEventListener("click", () => refill(JSON.parse(b.dataset.refresh))));
+  $("coverage").querySelectorAll("button[data-gaps]").forEach(b => b.addEventListener("click", () => showGaps(b.dataset.gaps)));
+}
+
+async function showGaps(query) {
+  // the holes of one series, from the same report as `tradecore data gaps`
+  const params = new URLSearchParams(query);
+  $("gaps").hidden = false;
+  $("gaps-title").textContent = `Gaps of ${params.get("exchange")} ${params.get("symbol")} ${params.get("timeframe")}`;
+  $("gaps-summary").textContent = "reading…"; $("gaps-table").tBodies[0].innerHTML = ""; $("gaps-more").textContent = "";
+  try {
+    const report = await tc.api(`/api/data/gaps?${query}`);
+    $("gaps-summary").textContent = report.summary;
+    $("gaps-table").tBodies[0].innerHTML = report.gaps.map(g => {
+      const choice = g.fill && g.fill.recommended;
+      const fill = !g.fill ? "–" : choice ? `${choice}: ${g.fill[choice].detail || ""}` : "cannot be filled from this exchange";
+      return `<tr><td>${tc.esc(g.start)}</td><td>${tc.esc(g.end)}</td><td class="num">${tc.int(g.slots)}</td>
+        <td>${tc.esc(g.kind)}</td><td class="num">${g.p_empty == null ? "–" : Number(g.p_empty).toExponential(1)}</td><td>${tc.esc(fill)}</td></tr>`;
+    }).join("") || '<tr><td colspan="6" class="muted">no gaps</td></tr>';
+    if (report.gaps_not_listed) $("gaps-more").textContent = `… ${tc.int(report.gaps_not_listed)} more (GET /api/data/gaps?…&limit=N)`;
+  } catch (e) { $("gaps-summary").textContent = e.message; }
+  $("gaps").scrollIntoView();
 }
 
 async function refill(c) {
