@@ -74,7 +74,9 @@ class BrowserPage:
         assert not problems, "\n".join(problems)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread until it
+# stops, and later tests that call asyncio.run() (the streaming tests, say) fail while it runs.
+@pytest.fixture(scope="module")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     try:
         from playwright.sync_api import Error, sync_playwright

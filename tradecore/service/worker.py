@@ -34,6 +34,9 @@ def forward_term_as_interrupt() -> None:
         signal.raise_signal(signal.SIGINT)
 
     signal.signal(signal.SIGTERM, forward)
+    # a parent started in the background may hand down SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler: the cancel and shutdown paths rely on it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main(argv: list[str] | None = None) -> int:
