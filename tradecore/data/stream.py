@@ -178,6 +178,11 @@ class StreamRunner:
                 )
                 if receiving in done:
                     item, receiving = receiving.result(), None  # re-raises StreamLost
+                    silent = time.monotonic() - alive
+                    if silent > self.settings.stale_after_s:
+                        # frames lost in a silence this long would make the next trade vouch for an empty
+                        # stretch that was not empty: reconnect, and the catch-up fills it
+                        raise StreamLost(f"silent for {silent:.1f} s (stale stream)")
                     alive = time.monotonic()
                     if item is not None:
                         self._take(item)
