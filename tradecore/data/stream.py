@@ -117,7 +117,10 @@ class StreamRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, catch up, stream; reconnect on loss; return when ``stop`` is set."""
-        self.jobs.update(self.job.id, status="running", error=None, counts=self._status())
+        from tradecore.owner import current_owner
+
+        # owned by this process: a later start or listing marks it interrupted once the process is gone (kill -9)
+        self.jobs.update(self.job.id, status="running", error=None, counts=self._status(), owner=current_owner())
         attempt = 0
         try:
             while not stop.is_set():

@@ -176,6 +176,7 @@ def list_jobs(
         if status not in names:
             raise problem(422, "status", f"unknown status {status!r}; use one of {', '.join(names)}")
         store_status = names[status]
+    svc.jobs.mark_orphans()  # a CLI job killed with -9 since the server started lists as interrupted
     return [job_view(j) for j in svc.jobs.list(status=store_status, kind="fetch", limit=limit, offset=offset)]
 
 
