@@ -9,7 +9,8 @@ Per connection:
 2. Each symbol's catch-up range runs from the first bucket the lake may not hold final (after the last
    stored candle on start, the oldest open or retained bucket after a drop) up to ``floor``. It is
    fetched as a ``fetch`` job once the clock has passed ``floor``, in a worker thread, while the stream
-   goes on. A range that fails stays pending (retried after the next connect) and is recorded in the job.
+   goes on. A range that fails stays pending (retried after the next connect) and is recorded in the job
+   and as an unfillable hole verdict with the reason (``data gaps`` shows it).
 3. Candles close when a later trade of the symbol arrives or the clock passes their end plus a grace;
    the clock is the newest trade time seen, advanced by wall time between messages. Each write replaces
    the window since the previous one, so the empty buckets between are on record as having no trades.
@@ -98,6 +99,7 @@ class StreamRunner:
         self.step = timeframe_ms(settings.timeframe)
         self.pairs = {s: PairCandles(self.step, settings.retain) for s in settings.symbols}
         self.pending: dict[str, _Pending] = {}
+        self.failed: dict[str, _Pending] = {}  # catch-ups that failed: retried after the next connect, not at once
         self.fetching: dict[str, asyncio.Future[Any]] = {}
         self.unfilled: dict[str, dict[str, Any]] = {}
         self.last_candle: dict[str, int] = {}
@@ -152,8 +154,9 @@ class StreamRunner:
         floor = clock_ms - clock_ms % self.step + self.step
         for symbol, pair in self.pairs.items():
             resume = pair.resume_ms() if pair.floor is not None else self._stored_resume(symbol, floor)
-            old = self.pending.get(symbol)
-            start = resume if old is None else _earliest(old.start, resume)
+            start = resume
+            for old in (self.pending.get(symbol), self.failed.pop(symbol, None)):
+                start = start if old is None else _earliest(old.start, start)
             self.pending[symbol] = _Pending(start, floor)
             pair.restart(floor)
         self._note(f"connected (#{self.connections}), streaming from {iso_ms(floor)}")
@@ -275,9 +278,10 @@ class StreamRunner:
             "end_ms": pending.end,
         }
 
+        job = self.jobs.create("fetch", request)
+
         def work() -> Any:
             unit = self.catch_up_unit(symbol, pending.start, pending.end)
-            job = self.jobs.create("fetch", request)
             return run_fetch_job(unit, self.lake, self.jobs, job, Progress(0, 1, enabled=False))
 
         future = _in_daemon_thread(work)
@@ -295,8 +299,8 @@ class StreamRunner:
                 return
             from tradecore.plugins import one_line
 
-            old = self.pending.get(symbol)
-            self.pending[symbol] = _Pending(
+            old = self.failed.get(symbol)
+            self.failed[symbol] = _Pending(
                 _earliest(pending.start, old.start if old else pending.start), max(pending.end, old.end if old else 0)
             )
             self.unfilled[symbol] = {
@@ -306,8 +310,20 @@ class StreamRunner:
             }
             hole = self.unfilled[symbol]
             self._note(f"{symbol}: hole {hole['start']} .. {hole['end']} not filled: {hole['error']}")
+            if pending.start is not None:
+                self._record_unfillable(symbol, pending.start, pending.end, hole["error"], job.id)
 
         future.add_done_callback(finished)
+
+    def _record_unfillable(self, symbol: str, start: int, end: int, error: str, job_id: int) -> None:
+        """The hole goes into the lake's verdicts too, so ``data gaps`` names it unfillable and says why (the
+        stream still retries it after the next connect; once filled, no hole is left for the verdict)."""
+        from tradecore.data.hole_verdicts import UNFILLABLE, HoleVerdicts
+
+        reason = f"stream catch-up failed (fetch job {job_id}, stream job {self.job.id}): {error}"
+        HoleVerdicts(self.lake.root).record(
+            self.settings.exchange, symbol, self.settings.timeframe, [(start, end)], UNFILLABLE, reason, job_id
+        )
 
     # ---- clock and status --------------------------------------------------------------------------
 
