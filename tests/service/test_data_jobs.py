@@ -168,3 +168,18 @@ def test_a_kraken_job_against_the_loopback_exchange(live):
         "/api/sources/kraken/warnings", params={"timeframe": "1m", "start": "2024-01-01", "end": "2024-02-01"}
     ).json()["warnings"]
     assert any("newest 720 candles" in w for w in warned)
+
+
+def test_the_listing_marks_a_cli_job_killed_after_the_server_started(live, tmp_path):
+    from tradecore.data.jobs import JobStore
+    from tradecore.owner import current_owner
+
+    server = live()
+    jobs = JobStore(tmp_path / "lake")
+    job = jobs.create("fetch", {"source": "synthetic", "label": "a CLI fetch"})
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    jobs.update(job.id, status="running", owner={**current_owner(), "pid": child.pid})  # as kill -9 leaves it
+    listed = {j["id"]: j for j in server.client.get("/api/data-jobs").json()}
+    assert listed[job.id]["status"] == "interrupted"
+    assert "resume" in server.client.get(f"/api/data-jobs/{job.id}").json()["actions"]

@@ -169,10 +169,12 @@ class JobStore:
         be resumed; returns their ids."""
         from tradecore.owner import owner_gone
 
-        orphans = [j.id for j in self.list(status="running") if owner_gone(j.owner)]
-        for job_id in orphans:
-            self.update(job_id, status="interrupted", message="its process is gone (killed); resume it")
-        return orphans
+        orphans = [j for j in self.list(status="running") if owner_gone(j.owner)]
+        for job in orphans:
+            # a stream is not resumed: started again, it catches up from the last stored candle
+            then = "start the stream again (it catches up)" if job.kind == "stream" else "resume it"
+            self.update(job.id, status="interrupted", message=f"its process is gone (killed); {then}")
+        return [job.id for job in orphans]
 
     def changed_since(self, updated: float) -> list[Job]:
         """Jobs updated after ``updated`` (a time from an earlier answer), oldest change first."""

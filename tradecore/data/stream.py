@@ -9,7 +9,8 @@ Per connection:
 2. Each symbol's catch-up range runs from the first bucket the lake may not hold final (after the last
    stored candle on start, the oldest open or retained bucket after a drop) up to ``floor``. It is
    fetched as a ``fetch`` job once the clock has passed ``floor``, in a worker thread, while the stream
-   goes on. A range that fails stays pending (retried after the next connect) and is recorded in the job.
+   goes on. A range that fails stays pending (retried after the next connect) and is recorded in the job
+   and as an unfillable hole verdict with the reason (``data gaps`` shows it).
 3. Candles close when a later trade of the symbol arrives or the clock passes their end plus a grace;
    the clock is the newest trade time seen, advanced by wall time between messages. Each write replaces
    the window since the previous one, so the empty buckets between are on record as having no trades.
@@ -98,6 +99,7 @@ class StreamRunner:
         self.step = timeframe_ms(settings.timeframe)
         self.pairs = {s: PairCandles(self.step, settings.retain) for s in settings.symbols}
         self.pending: dict[str, _Pending] = {}
+        self.failed: dict[str, _Pending] = {}  # catch-ups that failed: retried after the next connect, not at once
         self.fetching: dict[str, asyncio.Future[Any]] = {}
         self.unfilled: dict[str, dict[str, Any]] = {}
         self.last_candle: dict[str, int] = {}
@@ -108,16 +110,22 @@ class StreamRunner:
         self._clock_ms: int | None = None
         self._clock_wall = 0.0
         self._status_at = 0.0
-        # one writer per symbol (up to 32): a write is mostly fsync, which releases the GIL, and every symbol's
-        # candle closes at the same minute boundary
-        self._pool = ThreadPoolExecutor(max_workers=min(32, len(settings.symbols)), thread_name_prefix="stream-write")
+        # writers: twice the cores at most. A one-row write is mostly CPU (Parquet merge and encoding, much of it
+        # under the GIL; its two fsyncs take ~0.3 ms each here): every symbol's candle closes at the same minute
+        # boundary, and 20 threads sharing 2 cores made every write of that burst finish late (bench/stream.py,
+        # 20 pairs: p99 118-132 ms with 20 writers, 87-92 ms with 2-4). One symbol's writes still run in order.
+        writers = min(len(settings.symbols), 2 * (os.cpu_count() or 1), 32)
+        self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="stream-write")
         self._writes: dict[str, asyncio.Future[Any]] = {}
 
     # ---- the loop --------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, catch up, stream; reconnect on loss; return when ``stop`` is set."""
-        self.jobs.update(self.job.id, status="running", error=None, counts=self._status())
+        from tradecore.owner import current_owner
+
+        # owned by this process: a later start or listing marks it interrupted once the process is gone (kill -9)
+        self.jobs.update(self.job.id, status="running", error=None, counts=self._status(), owner=current_owner())
         attempt = 0
         try:
             while not stop.is_set():
@@ -149,8 +157,9 @@ class StreamRunner:
         floor = clock_ms - clock_ms % self.step + self.step
         for symbol, pair in self.pairs.items():
             resume = pair.resume_ms() if pair.floor is not None else self._stored_resume(symbol, floor)
-            old = self.pending.get(symbol)
-            start = resume if old is None else _earliest(old.start, resume)
+            start = resume
+            for old in (self.pending.get(symbol), self.failed.pop(symbol, None)):
+                start = start if old is None else _earliest(old.start, start)
             self.pending[symbol] = _Pending(start, floor)
             pair.restart(floor)
         self._note(f"connected (#{self.connections}), streaming from {iso_ms(floor)}")
@@ -178,6 +187,11 @@ class StreamRunner:
                 )
                 if receiving in done:
                     item, receiving = receiving.result(), None  # re-raises StreamLost
+                    silent = time.monotonic() - alive
+                    if silent > self.settings.stale_after_s:
+                        # frames lost in a silence this long would make the next trade vouch for an empty
+                        # stretch that was not empty: reconnect, and the catch-up fills it
+                        raise StreamLost(f"silent for {silent:.1f} s (stale stream)")
                     alive = time.monotonic()
                     if item is not None:
                         self._take(item)
@@ -267,9 +281,10 @@ class StreamRunner:
             "end_ms": pending.end,
         }
 
+        job = self.jobs.create("fetch", request)
+
         def work() -> Any:
             unit = self.catch_up_unit(symbol, pending.start, pending.end)
-            job = self.jobs.create("fetch", request)
             return run_fetch_job(unit, self.lake, self.jobs, job, Progress(0, 1, enabled=False))
 
         future = _in_daemon_thread(work)
@@ -287,8 +302,8 @@ class StreamRunner:
                 return
             from tradecore.plugins import one_line
 
-            old = self.pending.get(symbol)
-            self.pending[symbol] = _Pending(
+            old = self.failed.get(symbol)
+            self.failed[symbol] = _Pending(
                 _earliest(pending.start, old.start if old else pending.start), max(pending.end, old.end if old else 0)
             )
             self.unfilled[symbol] = {
@@ -298,8 +313,20 @@ class StreamRunner:
             }
             hole = self.unfilled[symbol]
             self._note(f"{symbol}: hole {hole['start']} .. {hole['end']} not filled: {hole['error']}")
+            if pending.start is not None:
+                self._record_unfillable(symbol, pending.start, pending.end, hole["error"], job.id)
 
         future.add_done_callback(finished)
+
+    def _record_unfillable(self, symbol: str, start: int, end: int, error: str, job_id: int) -> None:
+        """The hole goes into the lake's verdicts too, so ``data gaps`` names it unfillable and says why (the
+        stream still retries it after the next connect; once filled, no hole is left for the verdict)."""
+        from tradecore.data.hole_verdicts import UNFILLABLE, HoleVerdicts
+
+        reason = f"stream catch-up failed (fetch job {job_id}, stream job {self.job.id}): {error}"
+        HoleVerdicts(self.lake.root).record(
+            self.settings.exchange, symbol, self.settings.timeframe, [(start, end)], UNFILLABLE, reason, job_id
+        )
 
     # ---- clock and status --------------------------------------------------------------------------
 

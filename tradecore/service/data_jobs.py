@@ -181,6 +181,7 @@ def list_jobs(
         if status not in names:
             raise problem(422, "status", f"unknown status {status!r}; use one of {', '.join(names)}")
         store_status = names[status]
+    svc.mark_orphans()  # a CLI job or stream killed with -9 since the server started lists as interrupted
     jobs = svc.jobs.list(status=store_status, kind="fetch", limit=limit + 1, offset=offset)  # one more: a next page?
     headers = {}
     if len(jobs) > limit:

@@ -34,6 +34,15 @@ class ServiceState:
     #: rows of the runs table, read again only when a run's files changed
     run_rows: RunRows
     _sources: dict[str, FetchSourceInfo] | None = field(default=None, repr=False)
+    _orphans_checked: float = field(default=0.0, repr=False)
+
+    def mark_orphans(self, every_s: float = 1.0) -> None:
+        """Jobs whose process was killed (-9, by anyone) list as interrupted; checked at most once per
+        ``every_s``, so a page polling the job list does not pay for it on every call."""
+        now = time.monotonic()
+        if now - self._orphans_checked >= every_s:
+            self._orphans_checked = now
+            self.jobs.mark_orphans()
 
     @property
     def sources(self) -> dict[str, FetchSourceInfo]:

@@ -10,6 +10,7 @@ from tradecore_kraken.ws_loopback import KrakenWsLoopback, WsFaults
 from tradecore.api import JobStore, Lake
 
 MINUTES = 12
+STEP_MS = 60_000
 
 
 def loopback(faults: WsFaults | None = None, **kw) -> KrakenWsLoopback:
@@ -51,3 +52,64 @@ def test_after_each_fault_the_lake_equals_the_published_series(tmp_path, faults)
         assert runner.counts["reconnects"] >= 1 and runner.counts["catch_up_jobs"] >= 2
     if "duplicate" in faults.injected:
         assert runner.counts["duplicates"] > 0
+
+
+def test_a_hole_the_catch_up_cannot_fill_is_recorded_for_data_gaps(tmp_path):
+    """The REST catch-up cannot reach the exchange: the hole between the stored candles and the stream goes
+    into the lake's hole verdicts as unfillable with the reason, and ``data gaps`` says so."""
+    import asyncio
+    import json
+    import socket
+
+    from stream_helpers import kraken_unit, published, wait_for
+    from tradecore_kraken.params import KrakenParams
+    from tradecore_kraken.source import KrakenSource
+
+    from tradecore.api import StreamRunner, StreamSettings
+    from tradecore.data.hole_verdicts import HoleVerdicts
+    from tradecore.testing import run_cli
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    lake = Lake(tmp_path / "lake")
+    with loopback() as server:
+        start_ms = server.rest.start_s * 1000
+        for symbol, pid in server.symbols.items():  # the first minute is stored; then the stream joins late
+            lake.write("kraken", symbol, "1m", published(server, pid, server.rest.start_s + 60), "rest")
+        server.play_until(server.rest.start_s + 300)
+        unit = kraken_unit(server, lake)
+
+        def unreachable(symbol, start, end):
+            params = unit(symbol, start, end).params.model_dump()
+            return KrakenSource(KrakenParams(**{**params, "api_url": dead_url, "max_retries": 0}))
+
+        symbols = sorted(server.symbols)
+        jobs = JobStore(lake.root)
+        settings = StreamSettings("kraken", symbols, "1m", stale_after_s=0.6, close_grace_ms=300, backoff_s=0.02)
+        runner = StreamRunner(unit(symbols[0]), settings, lake, jobs, jobs.create("stream", {}), unreachable)
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            task = asyncio.ensure_future(runner.run(stop))
+            try:
+                await wait_for(lambda: server.played and runner.connections > 0, 10, "the connection")
+                server.play_until(server.rest.start_s + 600)
+                await wait_for(lambda: len(runner.unfilled) == 2, 20, "both catch-ups to fail", server)
+            finally:
+                stop.set()
+                await asyncio.wait_for(task, 10)
+
+        asyncio.run(main())
+    floor = start_ms + 6 * STEP_MS  # joined in minute 5: the stream vouches from minute 6 on
+    for symbol in symbols:
+        (span,) = HoleVerdicts(lake.root).load("kraken", symbol, "1m").unfillable
+        # the catch-up re-reads the last stored candles (a late trade may have changed them) up to the floor
+        assert span[:2] == (start_ms - STEP_MS, floor) and "stream catch-up failed" in span[2]
+    result = run_cli("data", "gaps", "-p", "BTC/USD", "-t", "1m", "--lake", str(lake.root), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    (hole,) = [g for g in report["gaps"] if g["repair"] == "unfillable"]
+    assert hole["start_ms"] == start_ms + STEP_MS and hole["end_ms"] == floor
+    assert "stream catch-up failed" in hole["reason"] and "cannot connect" in hole["reason"]
+    assert len(JobStore(lake.root).list(kind="fetch")) == 2  # one failed catch-up each: no retry before a reconnect

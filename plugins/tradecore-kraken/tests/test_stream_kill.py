@@ -85,4 +85,6 @@ def test_kill_9_and_restart_lose_and_double_nothing(tmp_path):
         assert_lake_equals(lake, server, until_s)
     streams = JobStore(lake.root).list(kind="stream")
     assert len(streams) == 3
-    assert streams[0].status == "interrupted" and streams[0].counts["pid"] == process.pid
+    assert streams[0].status == "interrupted" and streams[0].owner["pid"] == process.pid
+    for killed in streams[1:]:  # left running by kill -9; the next start found their process gone
+        assert killed.status == "interrupted" and "process is gone" in killed.messages[-1]

@@ -25,9 +25,14 @@ def jobs(
     ctx.ensure_object(dict)["lake_root"] = lake_root(lake_dir, manifest_path)
     if ctx.invoked_subcommand:
         return
-    from tradecore.data.jobs import JobStore
+    from tradecore.data.jobs import JobError, JobStore
 
-    listed = JobStore(ctx.obj["lake_root"]).list(status=status, limit=limit)
+    store = JobStore(ctx.obj["lake_root"])
+    try:
+        store.mark_orphans()  # a job whose process was killed (-9) lists as interrupted, not running
+    except JobError:  # a read-only lake: list what is recorded
+        pass
+    listed = store.list(status=status, limit=limit)
     if as_json:
         emit([j.as_dict() for j in listed])
         return

@@ -115,6 +115,7 @@ def stream(
         start_ms=parse_ms(start, "--start") if start else None,
     )
     jobs = JobStore(lake.root)
+    jobs.mark_orphans()  # a stream (or fetch) killed with -9 left its job running
     label = f"{source} {','.join(pair_list)} {tf_list[0]} stream"
     params = model.model_dump(mode="json", exclude_none=True)
     job = jobs.create("stream", {"source": source, "label": label, "pairs": pair_list, "params": params})

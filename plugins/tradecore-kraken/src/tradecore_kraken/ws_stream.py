@@ -3,7 +3,8 @@
 One ccxt.pro exchange instance per connection: ``watch_trades`` per symbol (ccxt sends one subscribe per
 symbol on the same socket; Kraken's v2 ``trade`` channel, OKX's ``trades``), each loop handing the new
 trades (``newUpdates``) to one queue. Any message on the socket (Kraken's heartbeats, OKX's pongs) counts
-as a sign of life. A network error from ccxt is :class:`StreamLost`; anything else (an unknown symbol) fails.
+as a sign of life; ccxt pings every :data:`KEEPALIVE_MS` at most (``options={"ws": {"keepAlive": ms}}``
+overrides). A network error from ccxt is :class:`StreamLost`; anything else (an unknown symbol) fails.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from tradecore_kraken.errors import KrakenError
 TRADES_CACHE = 20_000
 #: how often the socket is checked for signs of life between trades
 LIFE_CHECK_S = 0.5
+#: ping at least this often (ms), so a quiet connection still answers (a pong) well inside the stream's default
+#: 10 s stale window; ccxt's own default is 18-30 s (OKX sends no heartbeats, only pongs to our pings)
+KEEPALIVE_MS = 4000
 
 
 def make_pro_exchange(exchange_id: str, params: Any, options: dict[str, Any] | None = None) -> Any:
@@ -38,6 +42,8 @@ def make_pro_exchange(exchange_id: str, params: Any, options: dict[str, Any] | N
         "options": {"tradesLimit": TRADES_CACHE, **(options or {})},
     }
     exchange = getattr(ccxt.pro, exchange_id)(config)
+    keep_alive = min(KEEPALIVE_MS, int(exchange.streaming.get("keepAlive") or KEEPALIVE_MS))
+    exchange.options["ws"] = {"keepAlive": keep_alive, **(exchange.options.get("ws") or {})}  # options win
     api = exchange.urls["api"]
     if params.api_url:
         api = {k: v if k == "ws" else rehost_tree(v, params.api_url) for k, v in api.items()}
