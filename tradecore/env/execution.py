@@ -88,14 +88,10 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
     eq_open = cash + qty * o
     if target != acct[TARGET]:
         acct[TARGET] = target
-        desired = target * eq_open / o if eq_open > 0.0 else 0.0
+        desired = order_units(acct, o, target)
         dq = desired - qty
         if dq != 0.0:
-            px = o * (1.0 + slippage) if dq > 0.0 else o * (1.0 - slippage)
-            adq = dq if dq > 0.0 else -dq
-            traded = adq * o
-            slip = traded * slippage
-            fee = adq * px * fee_rate
+            px, traded, slip, fee = fill_costs(o, dq, slippage, fee_rate)
             cash -= dq * px + fee
             if qty == 0.0:  # opening from flat: the stop/take distances are chosen now and locked
                 opened = True
@@ -126,14 +122,11 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
     stop_hit = False
     take_hit = False
     if qty != 0.0:
-        exit_px, stop_hit, take_hit = _stop_or_take(qty, o, h, low, acct[STOP], acct[TAKE])
+        exit_px, stop_hit, take_hit = stop_or_take(qty, o, h, low, acct[STOP], acct[TAKE])
         if stop_hit or take_hit:
-            aq = qty if qty > 0.0 else -qty
-            px = exit_px * (1.0 - slippage) if qty > 0.0 else exit_px * (1.0 + slippage)
-            notional = aq * exit_px
+            px, notional, exit_slip, exit_fee = fill_costs(exit_px, -qty, slippage, fee_rate)
             traded += notional
-            slip += notional * slippage
-            exit_fee = aq * px * fee_rate
+            slip += exit_slip
             fee += exit_fee
             cash += qty * px - exit_fee
             qty = 0.0
@@ -151,7 +144,25 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
 
 
 @njit(cache=True, inline="always")
-def _stop_or_take(qty, o, h, low, stop, take):
+def order_units(acct, o, target):
+    """Units of the position ``target`` exposure asks for at open ``o``: ``target`` x the equity at the open / ``o``
+    (0 when the account is ruined). What :func:`execute_bar` trades towards when the target changes."""
+    eq_open = acct[CASH] + acct[QTY] * o
+    return target * eq_open / o if eq_open > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def fill_costs(price, units, slippage, fee_rate):
+    """One fill of ``units`` (signed: buys > 0) at reference ``price`` (the bar's open, or a stop/take level):
+    ``(fill price with slippage, notional at the reference price, slippage cost, fee)``, in quote currency."""
+    px = price * (1.0 + slippage) if units > 0.0 else price * (1.0 - slippage)
+    size = units if units > 0.0 else -units
+    notional = size * price
+    return px, notional, notional * slippage, size * px * fee_rate
+
+
+@njit(cache=True, inline="always")
+def stop_or_take(qty, o, h, low, stop, take):
     """(exit price, stop hit, take hit) of a position of ``qty`` units over a bar; the stop wins a tie."""
     if qty > 0.0:
         if low <= stop:
