@@ -113,7 +113,7 @@ def start(ctx: click.Context, run: str, **options: Any) -> None:
         with StopFlag() as stop:
             session.ledger.event(f"start: {session.consumed - session.decide_from:,} bars already in the ledger")
             status = session.follow(stop)
-            interrupted = bool(stop)
+            interrupted = stop()
         note = "interrupted" if interrupted else status
     except KeyboardInterrupt:
         interrupted, note = True, "interrupted"

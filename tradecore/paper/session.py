@@ -115,7 +115,7 @@ class StopFlag:
             raise KeyboardInterrupt
         self.requested = True
 
-    def __bool__(self) -> bool:
+    def __call__(self) -> bool:
         return self.requested
 
 
@@ -237,7 +237,7 @@ class PaperSession:
             )
 
     # -- following candles ----------------------------------------------------------------------------------
-    def follow(self, stop: StopFlag | Callable[[], bool], *, limit: int | None = None) -> str:
+    def follow(self, stop: Callable[[], bool], *, limit: int | None = None) -> str:
         """Process candles until the replay range ends, the account is ruined or stopped, or ``stop`` says so;
         a live session polls the lake for new candles in between. ``limit`` caps the candles processed."""
         r = self.request
