@@ -88,12 +88,15 @@ def test_a_live_session_follows_candles_as_they_are_stored(paper_run, runtime, t
     stop = threading.Event()
 
     def stream() -> None:  # what `tradecore data stream` does: append closed candles, one write each
-        for i in range(700, 760):
-            lake.write("synthetic", PAIR, "1h", frame.slice(i, 1), "stream")
-            time.sleep(0.01)
-        while session.consumed < 760:
-            time.sleep(0.01)
-        stop.set()
+        try:
+            for i in range(700, 760):
+                lake.write("synthetic", PAIR, "1h", frame.slice(i, 1), "synthetic")
+                time.sleep(0.01)
+            deadline = time.monotonic() + 60  # a failing session must not leave this thread waiting
+            while session.buffer.time[session.consumed - 1] < times[759] and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            stop.set()
 
     writer = threading.Thread(target=stream)
     writer.start()
