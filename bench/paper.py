@@ -1,4 +1,4 @@
-"""Paper decision latency: a candle stored in the lake -> the action logged (ledger committed), for the quickstart's policy.
+"""Paper decision latency: a candle stored in the lake -> its action logged (ledger committed), quickstart policy.
 
     python bench/paper.py [--candles 300] [--repeats 3] [--run RUN]
 
