@@ -20,3 +20,7 @@ def shared_dir() -> Path:
     if not (SHARED / "data" / "kraken").is_dir():
         pytest.skip("../shared is absent (real Kraken files live there)")
     return SHARED
+
+
+# the real-browser fixtures (tests/browser.py), for every test under tests/
+from tests.browser import browser_context, browser_page  # noqa: E402, F401

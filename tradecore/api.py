@@ -91,6 +91,13 @@ _EXPORTS: dict[str, str] = {
     "PlanStep": "tradecore.data.fetching",
     "FetchResult": "tradecore.data.fetching",
     "Progress": "tradecore.data.fetching",
+    "OutOfReach": "tradecore.data.fetching",
+    "StreamingSource": "tradecore.data.streaming",
+    "TradeStream": "tradecore.data.streaming",
+    "TradeBatch": "tradecore.data.streaming",
+    "StreamLost": "tradecore.data.streaming",
+    "StreamRunner": "tradecore.data.stream",
+    "StreamSettings": "tradecore.data.stream",
     "ExchangeFacts": "tradecore.data.exchange_facts",
     "candles_from_trades": "tradecore.data.trades",
     "timeframe_ms": "tradecore.timeframes",
@@ -118,9 +125,11 @@ if TYPE_CHECKING:
     from tradecore.compute.sweep import SweepPlan, plan_sweep
     from tradecore.compute.sweeping import SweepingBackend, SweepOptions
     from tradecore.data.exchange_facts import ExchangeFacts
-    from tradecore.data.fetching import FetchingSource, FetchResult, PlanStep, Progress
+    from tradecore.data.fetching import FetchingSource, FetchResult, OutOfReach, PlanStep, Progress
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
+    from tradecore.data.stream import StreamRunner, StreamSettings
+    from tradecore.data.streaming import StreamingSource, StreamLost, TradeBatch, TradeStream
     from tradecore.data.trades import candles_from_arrays as candles_from_trades
     from tradecore.devices import resolve_torch_device
     from tradecore.env.experiment import Experiment, build_experiment

@@ -85,7 +85,8 @@ class DataSource(ABC):
     @abstractmethod
     def load(self, ctx: RunContext) -> pl.DataFrame:
         """Return candles: ``time`` (Datetime UTC), open, high, low, close, volume (float64),
-        ``trades`` (nullable Int64), sorted and unique by time."""
+        ``trades`` (nullable Int64), sorted and unique by time; optionally ``origin`` (where each came from,
+        as in the lake), which lets the run's quality check tell holes nobody traded in from missing data."""
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

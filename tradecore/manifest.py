@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tradecore import strict_json
 from tradecore.config.data import DataConfig
-from tradecore.config.env import EnvConfig, SplitConfig
+from tradecore.config.env import AnyEnvConfig, EnvConfig, SplitConfig
 from tradecore.config.sweep import SweepConfig
 from tradecore.errors import ManifestError, ManifestIssue, join_path
 from tradecore.kinds import BY_KEY, KINDS
@@ -62,7 +62,7 @@ class Manifest(BaseModel):
     source: ComponentRef
     data: DataConfig = Field(default_factory=DataConfig, description="Quality the source's candles must meet")
     indicators: list[ComponentRef] = Field(default_factory=list)
-    env: EnvConfig = Field(default_factory=EnvConfig)
+    env: AnyEnvConfig = Field(default_factory=EnvConfig)
     reward: list[RewardRef] = Field(default_factory=lambda: [RewardRef(type="pnl")])
     split: SplitConfig = Field(default_factory=SplitConfig)
     trainer: ComponentRef | None = None
@@ -92,9 +92,22 @@ class ResolvedComponent:
     spec: ComponentSpec
     params: BaseModel
     weight: float | None = None
+    #: a source's ``params.symbols`` (a portfolio): one source per symbol, its ``symbol`` param replaced
+    symbols: tuple[str, ...] = ()
+    #: or the name of a pair group in the user's config (looked up by the data stage)
+    symbol_group: str | None = None
 
     def build(self) -> Any:
         return self.spec.build(self.params)
+
+    def build_each(self, symbols: tuple[str, ...] | None = None) -> list[tuple[str, Any]]:
+        """``(symbol, built component)`` for every symbol of ``params.symbols`` (or of ``symbols``, a group's)."""
+        indexed = "asset_index" in type(self.params).model_fields  # a generator: each asset its own stream
+        built = []
+        for i, symbol in enumerate(symbols or self.symbols):
+            update = {"symbol": symbol, **({"asset_index": i} if indexed else {})}
+            built.append((symbol, self.spec.build(self.params.model_copy(update=update))))
+        return built
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -104,6 +117,8 @@ class ResolvedComponent:
         }
         if self.weight is not None:
             out["weight"] = self.weight
+        if self.symbols or self.symbol_group:
+            out["params"]["symbols"] = list(self.symbols) if self.symbols else self.symbol_group
         return out
 
 
@@ -201,6 +216,8 @@ def resolve(data: Any, registry: Registry) -> ResolvedManifest:
                 if isinstance(raw_list, list)
                 else []
             )
+    if manifest is not None and resolved.get("source") is not None:
+        _check_portfolio(manifest, resolved, issues)
     if issues or manifest is None:
         raise ManifestError(issues)
     plugins = {
@@ -248,6 +265,17 @@ def _resolve_ref(
     params = raw.get("params", {})
     if not isinstance(params, dict):
         return None
+    symbols: tuple[str, ...] = ()
+    symbol_group = None
+    if kind == "sources" and "symbols" in params:
+        params = dict(params)
+        value = params.pop("symbols")
+        if isinstance(value, str) and value:  # a pair group: the data stage reads the user's config
+            symbol_group = value
+        else:
+            symbols = _symbols(value, f"{path}.params.symbols", issues)
+        if symbols:
+            params["symbol"] = symbols[0]
     try:
         params_model = provided.spec.params_model
     except Exception as exc:  # a lazily loaded params model that fails to import or breaks the contract
@@ -261,8 +289,21 @@ def _resolve_ref(
             )
         )
         return None
+    if (symbols or symbol_group) and "symbol" not in params_model.model_fields:
+        issues.append(
+            ManifestIssue(f"{path}.params.symbols", f"source {raw['type']!r} takes no symbol; it cannot load several")
+        )
+        return None
+    if "symbol" in raw.get("params", {}) and (symbols or symbol_group):
+        issues.append(ManifestIssue(f"{path}.params.symbol", "give either symbol or symbols, not both"))
+        return None
     try:
         model = validate_json_strict(params_model, params)
+        for i, symbol in enumerate(symbols[1:], 1):
+            try:
+                validate_json_strict(params_model, {**params, "symbol": symbol})
+            except ValidationError as exc:
+                issues.append(ManifestIssue(f"{path}.params.symbols[{i}]", _first_message(exc), value=symbol))
     except ValidationError as exc:
         issues.extend(issues_from_validation(exc, f"{path}.params", params_model, params))
         return None
@@ -275,7 +316,47 @@ def _resolve_ref(
         spec=provided.spec,
         params=model,
         weight=float(weight) if weight is not None else None,
+        symbols=symbols,
+        symbol_group=symbol_group,
     )
+
+
+def _symbols(value: Any, path: str, issues: list[ManifestIssue]) -> tuple[str, ...]:
+    """``source.params.symbols`` given as a list of pairs."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        issues.append(ManifestIssue(path, "must be a list of symbols or a pair group's name", value=value))
+        return ()
+    if len(value) < 2:
+        issues.append(ManifestIssue(path, "a portfolio needs at least two symbols", value=value))
+        return ()
+    if len(set(value)) != len(value):
+        issues.append(ManifestIssue(path, "symbols must be distinct", value=value))
+        return ()
+    return tuple(value)
+
+
+def _first_message(exc: ValidationError) -> str:
+    return exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+
+
+def _check_portfolio(manifest: Manifest, resolved: dict[str, Any], issues: list[ManifestIssue]) -> None:
+    """Rules joining the source, the env type and the indicators of a portfolio."""
+    portfolio = getattr(manifest.env, "type", "single") == "portfolio"
+    symbols = resolved["source"].symbols or resolved["source"].symbol_group
+    reported = any(issue.path.startswith("source.params.symbols") for issue in issues)
+    if portfolio and not symbols and not reported:
+        issues.append(
+            ManifestIssue("source.params.symbols", 'env.type "portfolio" needs a list of two or more symbols')
+        )
+    if symbols and not portfolio:
+        issues.append(ManifestIssue("env.type", 'several source.params.symbols need env.type "portfolio"'))
+    for component in resolved.get("indicators") or []:
+        if component is not None and component.spec.meta.get("cross_asset") and not portfolio:
+            issues.append(
+                ManifestIssue(
+                    f"{component.path}.type", f'{component.spec.name!r} is cross-asset: it needs env.type "portfolio"'
+                )
+            )
 
 
 def validate_json_strict(model: type[BaseModel], data: Any) -> Any:
@@ -386,7 +467,9 @@ def _one_branch_per_union(errors: list[Any], data: Any) -> list[Any]:
             (
                 i
                 for i, p in enumerate(loc)
-                if isinstance(p, str) and _UNION_TAG.match(p) and err["type"] != "extra_forbidden"
+                if isinstance(p, str)
+                and _UNION_TAG.match(p)
+                and not (err["type"] == "extra_forbidden" and i == len(loc) - 1)  # the unknown key itself
             ),
             None,
         )

@@ -11,13 +11,15 @@ from typing import Any
 
 
 def _start_ticks(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot (Linux); None where /proc cannot say."""
+    """The process's start time in clock ticks since boot (Linux); None where /proc cannot say, and -1 for a
+    zombie (dead, not yet reaped: a killed process whose parent died too may stay one for good)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # the command name (field 2) may hold spaces and parentheses: fields after the last ')' are fixed
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    fields = stat.rsplit(")", 1)[1].split()
+    return -1 if fields[0] in ("Z", "X") else int(fields[19])
 
 
 def current_owner() -> dict[str, Any]:

@@ -140,6 +140,17 @@ class PluginControls:
                 values[key] = tuple(value) if key == "allow" else value
         return cls(**values)
 
+    def as_environment(self) -> dict[str, str | None]:
+        """The ``TRADECORE_*`` variables under which :meth:`from_environment` in a child process gives these
+        controls (None: unset it); how a server hands its ``--disable``, ``--only``... to the processes it starts."""
+        return {
+            "TRADECORE_DISABLE_PLUGINS": ",".join(self.disable),
+            "TRADECORE_LOAD_PLUGINS": None if self.allow is None else ",".join(self.allow),
+            "TRADECORE_STRICT_PLUGINS": "1" if self.strict else "",
+            "TRADECORE_TRACE_PLUGINS": "1" if self.trace else "",
+            "TRADECORE_PLUGINS_DIR": os.pathsep.join(str(Path(p).resolve()) for p in self.plugin_dirs),
+        }
+
     def blocked_reason(self, name: str, distribution: str | None) -> str | None:
         names = {name, distribution} - {None}
         if names & set(self.disable):

@@ -47,3 +47,18 @@ def runtime() -> Any:
     from tradecore.runtime import Runtime
 
     return Runtime(entrypoints=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A complete run folder of TINY trained for a token 64 steps (once per session): real rollouts, report,
+    training curve, for tests that read a run folder rather than the training itself."""
+    from tradecore.runtime import Runtime
+
+    manifest = copy.deepcopy(TINY)
+    manifest["trainer"]["params"].update(
+        total_timesteps=64, n_steps=32, batch_size=32, n_epochs=1, eval_freq=32, checkpoint_freq=64
+    )
+    outcome = Runtime(entrypoints=True).run(manifest, runs_root=tmp_path_factory.mktemp("runs"), echo=lambda _: None)
+    assert outcome.complete
+    return outcome.run_dir

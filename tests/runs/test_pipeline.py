@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from tradecore.cli import cli
 from tradecore.runs import folder as rf
+from tradecore.runs.charts import plotly_js_path
 
 
 def _run(runtime, manifest, root: Path):
@@ -53,7 +54,10 @@ def test_run_folder_is_complete_and_reproducible(runtime, tiny_manifest, tmp_pat
     # same manifest and seed on CPU: byte-identical metrics
     assert (run / "metrics.json").read_bytes() == (second.run_dir / "metrics.json").read_bytes()
     html = (run / "report.html").read_text()
-    assert "data:image/png;base64," in html and "<img" in html and "http" not in html.split("<pre>")[0]
+    # one offline file: no URL outside the inlined plotly.js (the PNGs stay for viewers without scripts)
+    page = html.split("<pre>")[0].replace(plotly_js_path().read_text(encoding="utf-8"), "")
+    assert "data:image/png;base64," in html and "<img" in html and "http" not in page
+    assert html.count("Plotly.newPlot") == 1 and "id='chart-price'" in html
 
     cli_runner = CliRunner()
     listed = cli_runner.invoke(cli, ["runs", "list", "--runs-dir", str(tmp_path), "--json"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tradecore.runs.report import PLOT_BUCKETS, envelope, minmax_line
+from tradecore.runs.series import PLOT_BUCKETS, envelope, minmax_line
 
 
 def test_minmax_line_keeps_every_extreme_of_a_million_bars():

@@ -40,6 +40,20 @@ STANDARD = {
 }
 
 
+#: name -> (class in tradecore.features.cross_asset, description): features across a portfolio's assets
+CROSS_ASSET = {
+    "basket_return": ("BasketReturn", "Portfolio only: log return of the equal-weight basket over `period` bars"),
+    "relative_strength": (
+        "RelativeStrength",
+        ("Portfolio only: the asset's log return over `period` minus the basket's"),
+    ),
+    "basket_correlation": (
+        "BasketCorrelation",
+        "Portfolio only: rolling correlation of the asset's 1-bar log returns with the basket's",
+    ),
+}
+
+
 @hookimpl
 def tradecore_indicators():
     from tradecore.features import params as models
@@ -52,4 +66,12 @@ def tradecore_indicators():
             params=getattr(models, model),
             factory=f"tradecore.features.standard:{cls}",
             meta={"columns": list(columns)},
+        )
+    for name, (cls, description) in CROSS_ASSET.items():  # portfolio only (env.type "portfolio")
+        yield IndicatorSpec(
+            name=name,
+            description=description,
+            params=models.CrossAssetParams,
+            factory=f"tradecore.features.cross_asset:{cls}",
+            meta={"columns": ["value"], "cross_asset": True},
         )

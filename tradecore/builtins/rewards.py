@@ -16,6 +16,11 @@ STANDARD = {
     "drawdown": ("DrawdownParams", "DrawdownPenalty", "Minus the drawdown increase (or level) of equity"),
     "exposure": ("NoParams", "ExposurePenalty", "Minus the absolute exposure held over the bar"),
     "turnover": ("NoParams", "TurnoverPenalty", "Minus the notional traded, as a fraction of equity"),
+    "concentration": (
+        "NoParams",
+        "ConcentrationPenalty",
+        "Minus the sum of squared weights held (Herfindahl); single pair: the exposure squared",
+    ),
     "dsr": ("DsrParams", "DifferentialSharpe", "Differential Sharpe ratio (Moody & Saffell) of net returns"),
     "terminal": ("TerminalParams", "TerminalReward", "Total return of the episode, paid at its last step"),
 }

@@ -26,6 +26,7 @@ BUILTIN_COMMANDS = {
     "report": "tradecore.cli.runs:report",
     "sweep": "tradecore.cli.sweep:sweep",
     "paper": "tradecore.cli.paper:paper",
+    "serve": "tradecore.cli.serve:serve",
 }
 
 

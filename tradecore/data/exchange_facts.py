@@ -32,7 +32,11 @@ class ExchangeFacts:
     skips_empty_candles: bool = True
     #: origins that are complete history: an empty slot inside one write of such an origin means nobody traded
     #: (trades rebuilt into candles are complete by construction; a source adds its own, e.g. its dumps)
-    complete_origins: tuple[str, ...] = ("trades-rebuild",)
+    complete_origins: tuple[str, ...] = ("trades-rebuild", "stream")
+    #: the first day the exchange has candles for (ISO date), what "full history" starts from; None: unknown
+    history_start: str | None = None
+    #: symbols offered without asking the exchange (forms, request checks); empty: any symbol the source accepts
+    markets: tuple[str, ...] = ()
 
     def dump_option(self, pair: str, timeframe: str, start_ms: int, end_ms: int) -> dict[str, Any] | None:
         """The downloadable file that holds ``pair`` candles over [start_ms, end_ms), as

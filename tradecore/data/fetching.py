@@ -10,11 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 from tradecore.data.exchange_facts import ExchangeFacts
 from tradecore.data.lake import iso_ms
+from tradecore.errors import TradecoreError
 from tradecore.interfaces import DataSource
 
 if TYPE_CHECKING:
     from tradecore.data.jobs import Job, JobStore
     from tradecore.data.lake import Lake
+
+
+class OutOfReach(TradecoreError):
+    """A range the source cannot fetch the way it was asked (beyond its reachable history); the message names
+    what would reach it. Raised by ``plan`` or ``fetch``; ``tradecore data repair`` records such a hole as
+    unfillable with this message, where any other error fails the repair."""
 
 
 @dataclass(frozen=True)
@@ -149,3 +156,24 @@ class FetchingSource(DataSource):
                 return ExchangeFacts(rest_candle_limit=720, trades_history=True)
         """
         return ExchangeFacts()
+
+
+def run_fetch_job(unit: FetchingSource, lake: Lake, jobs: JobStore, job: Job, progress: Progress) -> FetchResult:
+    """Run ``unit.fetch`` inside ``job``: running (owned by this process), then done with its counts, or
+    interrupted (Ctrl-C, SIGTERM delivered as Ctrl-C) / failed, re-raised; the cursor the unit saved along the
+    way is where a resume starts."""
+    from tradecore.owner import current_owner
+    from tradecore.plugins import one_line
+
+    jobs.update(job.id, status="running", error=None, owner=current_owner())
+    try:
+        result = unit.fetch(lake, jobs, job, progress)
+    except KeyboardInterrupt:
+        jobs.update(job.id, status="interrupted", message="interrupted by the user")
+        raise
+    except Exception as exc:
+        jobs.update(job.id, status="failed", error=one_line(exc))
+        raise
+    counts = {**job.counts, **jobs.get(job.id).counts, **result.counts, "rows": result.rows}
+    jobs.update(job.id, status="done", progress=1.0, counts=counts, message=f"stored {result.rows:,} candles")
+    return result

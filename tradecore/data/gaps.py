@@ -6,6 +6,11 @@ no candle for an interval without trades), so an empty slot between them means n
 local trading rate around the hole (trades per slot from neighbouring candles, or the fill rate when
 counts are unknown) makes an empty stretch of that length plausible (Poisson).
 What the exchange can deliver (:class:`~tradecore.data.exchange_facts.ExchangeFacts`) comes from its source.
+
+Each hole also says what a repair can do about it (``repair``, with a one-line ``reason``): ``no-trades``
+(nothing to fetch: proven by a recorded empty query of the exchange's history, by complete-history
+neighbours, or likely from the trading rate), ``unfillable`` (no way the exchange offers reaches it, or a
+repair's method could not) or ``fillable`` (``tradecore data repair`` fetches it).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 
 from tradecore.data.columns import SeriesColumns, frame_columns, lake_columns
 from tradecore.data.exchange_facts import ExchangeFacts
+from tradecore.data.hole_verdicts import Verdicts
 from tradecore.data.lake import iso_ms
 from tradecore.data.provenance import RowOrigins, WrittenRanges
 from tradecore.timeframes import timeframe_ms
@@ -43,6 +49,18 @@ class Gap:
     p_empty: float | None = None
     evidence: list[str] = field(default_factory=list)
     fill: dict[str, Any] | None = None
+    repair: str | None = None  # "no-trades" | "unfillable" | "fillable" (None: not assessed)
+    reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``repair`` and why, as one table cell: "no-trades (verified|proven|likely)", "unfillable: why", or
+        "fillable" (the fill column says how)."""
+        if self.repair == "unfillable":
+            return f"unfillable: {self.reason}"
+        if self.repair == "no-trades" and self.reason:
+            return f"no-trades ({self.reason.partition(':')[0]})"
+        return self.repair or self.kind
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +73,8 @@ class Gap:
             "p_empty": self.p_empty,
             "evidence": self.evidence,
             "fill": self.fill,
+            "repair": self.repair,
+            "reason": self.reason,
         }
 
 
@@ -67,6 +87,8 @@ class GapReport:
     first_ms: int | None
     last_ms: int | None
     gaps: list[Gap]
+    #: whether each missing hole was judged fillable or not (``fill``): adds those counts
+    repairs_judged: bool = False
 
     def counts(self) -> dict[str, int]:
         """Each key names what it counts: ``gap_count`` gaps of ``gap_slots`` empty slots in all, of which
@@ -83,6 +105,17 @@ class GapReport:
             "missing_slots": sum(g.slots for g in missing),
         }
 
+    def repair_counts(self) -> dict[str, int]:
+        """Of the missing holes, ``fillable_*`` a repair can fetch and ``unfillable_*`` it cannot (empty when
+        the report did not judge them)."""
+        if not self.repairs_judged:
+            return {}
+        counts = {}
+        for name in ("fillable", "unfillable"):
+            counts[f"{name}_gaps"] = sum(1 for g in self.gaps if g.kind == "missing" and g.repair == name)
+            counts[f"{name}_slots"] = sum(g.slots for g in self.gaps if g.kind == "missing" and g.repair == name)
+        return counts
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "exchange": self.exchange,
@@ -92,6 +125,7 @@ class GapReport:
             "first": iso_ms(self.first_ms),
             "last": iso_ms(self.last_ms),
             **self.counts(),
+            **self.repair_counts(),
             "gaps": [g.as_dict() for g in self.gaps],
         }
 
@@ -222,8 +256,10 @@ def columns_gap_report(
     now_ms: int | None = None,
     fill: bool = True,
     facts: ExchangeFacts | None = None,
+    verdicts: Verdicts | None = None,
 ) -> GapReport:
-    """:func:`gap_report` of columns already read."""
+    """:func:`gap_report` of columns already read; ``verdicts`` (what repairs recorded) turn holes proven
+    empty into "no_trades" and name the unfillable ones."""
     facts = facts or ExchangeFacts()
     step = timeframe_ms(timeframe)
     times, trades = columns.times, columns.trades
@@ -239,6 +275,15 @@ def columns_gap_report(
         )
     ]
     gaps += tail
+    verdicts = verdicts or Verdicts()
+    proofs = [verdicts.empty_reason(g.start_ms, g.end_ms) for g in gaps] if len(verdicts.empty) else [None] * len(gaps)
+    for gap, proof in zip(gaps, proofs, strict=True):
+        if proof is not None:
+            gap.kind = "no_trades"
+            gap.evidence = [*gap.evidence, proof]
+            gap.repair, gap.reason = "no-trades", proof
+        elif gap.kind == "no_trades":
+            gap.repair, gap.reason = "no-trades", _no_trades_reason(gap)
     if fill:
         rate_all = None
         if trades is not None and len(times):
@@ -248,6 +293,7 @@ def columns_gap_report(
                 gap.fill = facts.fill_options(
                     pair, timeframe, gap.start_ms, gap.end_ms, now_ms=now_ms, trades_per_slot=rate_all
                 )
+                gap.repair, gap.reason = _fill_verdict(gap.fill, verdicts.unfillable_reason(gap.start_ms, gap.end_ms))
     return GapReport(
         exchange,
         pair,
@@ -256,7 +302,28 @@ def columns_gap_report(
         int(times[0]) if len(times) else None,
         int(times[-1]) if len(times) else None,
         gaps,
+        fill,
     )
+
+
+def _no_trades_reason(gap: Gap) -> str:
+    """Why a "no_trades" hole needs nothing: complete-history neighbours prove it, the trading rate only
+    makes it likely."""
+    if gap.p_empty is not None and gap.p_empty < PLAUSIBLE:
+        return "proven: " + gap.evidence[-1]
+    return "likely: " + (gap.evidence[0] if gap.evidence else "the trading rate around it")
+
+
+def _fill_verdict(fill: dict[str, Any], recorded: str | None) -> tuple[str, str]:
+    """("fillable", how) or ("unfillable", why) for a missing hole: a repair's recorded verdict first (the
+    way it tried could not reach the hole), else what the exchange offers."""
+    if recorded is not None:
+        return "unfillable", recorded
+    choice = fill.get("recommended")
+    if choice:
+        return "fillable", f"{choice}: {fill[choice].get('detail')}"
+    why = [str(option.get("detail")) for name, option in fill.items() if name != "recommended" and option]
+    return "unfillable", "; ".join(why) or "the exchange offers no way to fetch past candles"
 
 
 def _edges(times: np.ndarray, step: int, start_ms: int | None, end_ms: int | None) -> tuple[list[Gap], list[Gap]]:
@@ -304,17 +371,31 @@ def lake_gap_report(
     start_ms, end_ms = to_ms(start), to_ms(end)
     if start_ms is not None and end_ms is not None and start_ms >= end_ms:
         raise LakeError(f"start {iso_ms(start_ms)} is not before end {iso_ms(end_ms)}")
+    from tradecore.data.hole_verdicts import HoleVerdicts
+
     columns = lake_columns(lake, exchange, pair, timeframe, start_ms, end_ms)
+    verdicts = HoleVerdicts(lake.root).load(exchange, pair, timeframe)
     return columns_gap_report(
-        columns, exchange, pair, timeframe, start_ms=start_ms, end_ms=end_ms, now_ms=now_ms, facts=facts
+        columns,
+        exchange,
+        pair,
+        timeframe,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        now_ms=now_ms,
+        facts=facts,
+        verdicts=verdicts,
     )
 
 
 def summary_line(report: GapReport) -> str:
     """The text form of :meth:`GapReport.counts` (same names: gaps, slots, no trades, missing)."""
-    c = report.counts()
-    return (
+    c = {**report.counts(), **report.repair_counts()}
+    line = (
         f"{report.exchange} {report.pair} {report.timeframe}: {report.rows:,} candles, {c['gap_count']:,} gaps "
         f"({c['gap_slots']:,} empty slots): {c['no_trades_gaps']:,} no trades ({c['no_trades_slots']:,} slots), "
         f"{c['missing_gaps']:,} missing ({c['missing_slots']:,} slots)"
     )
+    if "fillable_gaps" in c:
+        line += f" of which {c['fillable_gaps']:,} fillable, {c['unfillable_gaps']:,} unfillable"
+    return line

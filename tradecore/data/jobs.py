@@ -19,8 +19,8 @@ from tradecore.errors import TradecoreError
 
 STATUSES = ("pending", "running", "interrupted", "failed", "done")
 JOBS_FILE = "_jobs.sqlite3"
-_JSON_FIELDS = ("request", "counts", "messages")
-_FIELDS = ("kind", "request", "status", "progress", "cursor", "counts", "messages", "error")
+_JSON_FIELDS = ("request", "counts", "messages", "owner")
+_FIELDS = ("kind", "request", "status", "progress", "cursor", "counts", "messages", "error", "owner")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -34,9 +34,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     messages TEXT NOT NULL DEFAULT '[]',
     error TEXT,
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated);
+CREATE INDEX IF NOT EXISTS jobs_kind ON jobs(kind, id);
+CREATE INDEX IF NOT EXISTS jobs_kind_status ON jobs(kind, status, id);
 """
 
 
@@ -59,6 +63,7 @@ class Job:
     error: str | None = None
     created: float = 0.0
     updated: float = 0.0
+    owner: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,7 @@ class Job:
             "error": self.error,
             "created": self.created,
             "updated": self.updated,
+            "owner": self.owner,
         }
 
 
@@ -91,6 +97,9 @@ class JobStore:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             if not self._ready:
                 conn.execute("PRAGMA journal_mode=WAL")
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+                if columns and "owner" not in columns:  # a store written before jobs recorded their owner
+                    conn.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
                 conn.executescript(_SCHEMA)
                 self._ready = True
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -143,6 +152,76 @@ class JobStore:
             conn.close()
         return self.get(job_id)
 
+    def claim(self, job_id: int, owner: dict[str, Any]) -> bool:
+        """Make a pending job running under ``owner``; False when another process claimed it first."""
+        conn = self._connect()
+        try:
+            cur = conn.execute(
+                "UPDATE jobs SET status = 'running', owner = ?, updated = ? WHERE id = ? AND status = 'pending'",
+                (json.dumps(owner), time.time(), int(job_id)),
+            )
+            return cur.rowcount == 1
+        finally:
+            conn.close()
+
+    def mark_orphans(self) -> list[int]:
+        """Running jobs whose process is gone (killed, its machine restarted) become interrupted, so they can
+        be resumed; returns their ids."""
+        from tradecore.owner import owner_gone
+
+        orphans = [j.id for j in self.list(status="running") if owner_gone(j.owner)]
+        for job_id in orphans:
+            self.update(job_id, status="interrupted", message="its process is gone (killed); resume it")
+        return orphans
+
+    def changed_since(self, updated: float) -> list[Job]:
+        """Jobs updated after ``updated`` (a time from an earlier answer), oldest change first."""
+        if not self.path.exists():
+            return []
+        conn = self._connect()
+        try:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute("SELECT * FROM jobs WHERE updated > ? ORDER BY updated", (updated,)).fetchall()
+        finally:
+            conn.close()
+        return [_job(r) for r in rows]
+
+    def latest_per_series(
+        self, updated_after: float | None = None
+    ) -> dict[tuple[str, str, str, str], tuple[int, float]]:
+        """(kind, exchange, symbol, timeframe) -> (id, updated) of the newest job of each kind per series; the
+        exchange is the request's ``exchange``, its params' ``exchange``, or its source's name. With
+        ``updated_after``, only jobs updated since (ids and update times only grow: merge by max)."""
+        if not self.path.exists():
+            return {}
+        since = "" if updated_after is None else "WHERE updated > ?"
+        sql = f"""
+            SELECT kind,
+                   coalesce(json_extract(request, '$.exchange'), json_extract(request, '$.params.exchange'),
+                            json_extract(request, '$.source')) AS exchange,
+                   json_extract(request, '$.params.symbol') AS symbol,
+                   json_extract(request, '$.params.timeframe') AS timeframe,
+                   max(id), max(updated)
+            FROM jobs {since} GROUP BY 1, 2, 3, 4"""
+        conn = self._connect()
+        try:
+            rows = conn.execute(sql, () if updated_after is None else (updated_after,)).fetchall()
+        finally:
+            conn.close()
+        return {(r[0], r[1], r[2], r[3]): (r[4], r[5]) for r in rows if r[1] and r[2] and r[3]}
+
+    def stamp(self) -> tuple[int, float]:
+        """(newest id, newest update time): changes whenever a job is created or updated. Two sub-queries: each
+        max() alone is one index look-up, the two in one SELECT would scan the table."""
+        if not self.path.exists():
+            return (0, 0.0)
+        conn = self._connect()
+        try:
+            row = conn.execute("SELECT (SELECT max(id) FROM jobs), (SELECT max(updated) FROM jobs)").fetchone()
+        finally:
+            conn.close()
+        return (row[0] or 0, row[1] or 0.0)
+
     def get(self, job_id: int) -> Job:
         conn = self._connect()
         try:
@@ -154,22 +233,16 @@ class JobStore:
             raise JobError(f"no job {job_id} in {self.path}: see `tradecore data jobs`")
         return _job(row)
 
-    def list(self, status: str | None = None, kind: str | None = None, limit: int | None = None) -> list[Job]:
+    def list(
+        self, status: str | None = None, kind: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[Job]:
         """Jobs, newest first, optionally only one status or kind."""
-        if status is not None and status not in STATUSES:
-            raise JobError(f"job status {status!r} is not one of {', '.join(STATUSES)}")
+        where, args = _filters(status, kind)
         if not self.path.exists():
             return []
-        where, args = [], []
-        if status:
-            where.append("status = ?")
-            args.append(status)
-        if kind:
-            where.append("kind = ?")
-            args.append(kind)
-        sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
+        sql = "SELECT * FROM jobs" + where + " ORDER BY id DESC"
         if limit:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         conn = self._connect()
         try:
             conn.row_factory = sqlite3.Row
@@ -177,6 +250,20 @@ class JobStore:
         finally:
             conn.close()
         return [_job(r) for r in rows]
+
+
+def _filters(status: str | None, kind: str | None) -> tuple[str, list[str]]:
+    """The WHERE clause (with its leading space) and arguments of a status and kind filter."""
+    if status is not None and status not in STATUSES:
+        raise JobError(f"job status {status!r} is not one of {', '.join(STATUSES)}")
+    where, args = [], []
+    if kind:
+        where.append("kind = ?")
+        args.append(kind)
+    if status:
+        where.append("status = ?")
+        args.append(status)
+    return (" WHERE " + " AND ".join(where) if where else ""), args
 
 
 def _job(row: sqlite3.Row) -> Job:
@@ -192,4 +279,5 @@ def _job(row: sqlite3.Row) -> Job:
         error=row["error"],
         created=row["created"],
         updated=row["updated"],
+        owner=json.loads(row["owner"]) if row["owner"] else None,
     )

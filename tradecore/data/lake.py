@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -36,6 +37,9 @@ from tradecore.timeframes import TimeframeError, timeframe_ms
 if TYPE_CHECKING:
     import polars as pl
 
+#: a file at the lake's root whose modification time (ns) every partition write or removal sets: one stat tells a
+#: reader that caches what the lake holds (the web service's coverage) whether anything changed
+CHANGES_FILE = "_changed"
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _YEAR_DIR = re.compile(r"^year=(\d{4})$")
 
@@ -404,6 +408,7 @@ class Lake:
         except BaseException:
             _unlink_quiet(tmp)
             raise
+        self._note_change()
 
     def _remove(self, path: Path) -> None:
         try:
@@ -411,6 +416,25 @@ class Lake:
             _fsync_dir(path.parent)
         except OSError as exc:
             raise LakeError(f"cannot remove {path}: {exc.strerror or exc}") from None
+        self._note_change()
+
+    def _note_change(self) -> None:
+        """Stamp ``CHANGES_FILE`` with the time in ns, given explicitly: file systems keep ns, while the kernel's
+        own "now" for file times is coarse (ms) and two quick writes could leave the same stamp."""
+        marker = self.root / CHANGES_FILE
+        now = time.time_ns()
+        try:
+            os.utime(marker, ns=(now, now))
+        except FileNotFoundError:
+            marker.touch()
+            os.utime(marker, ns=(now, now))
+
+    def changed_ns(self) -> int | None:
+        """When a partition was last written or removed (ns since the epoch); None for a lake that never was."""
+        try:
+            return (self.root / CHANGES_FILE).stat().st_mtime_ns
+        except OSError:
+            return None
 
     def _write_series_meta(self, base: Path, exchange: str, pair: str, timeframe: str) -> None:
         """``_series.json`` keeps the original ccxt symbol (folder names lose ``/`` and ``:``)."""

@@ -18,7 +18,7 @@ from tradecore.errors import LakeError
 if TYPE_CHECKING:
     import polars as pl
 
-ORIGINS = ("dump", "rest", "trades-rebuild", "synthetic", "ccxt")
+ORIGINS = ("dump", "rest", "trades-rebuild", "synthetic", "ccxt", "stream")
 PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 COLUMNS = ("time", *PRICE_COLUMNS, "trades", "origin")
 DATA_FILE = "data.parquet"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tradecore.config.data import DataConfig, SliceRef
 
 #: how to fill holes, for every refusal and warning
-FILL_HINT = "`tradecore data gaps` lists them; fill with `tradecore data fetch` or import a dump"
+FILL_HINT = "`tradecore data gaps` lists them; fill with `tradecore data repair` (or `tradecore data fetch`)"
 
 
 @dataclass(frozen=True)

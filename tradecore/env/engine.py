@@ -155,7 +155,13 @@ class RewardTerms:
     """An env's weighted reward terms: the kernel computes the exact built-in classes; the others are called
     here after the kernel's step, as :class:`BatchRewardTerm` or, scalar-only, one instance per env."""
 
-    def __init__(self, terms: Sequence[tuple[str, float, TermFactory]], num_envs: int) -> None:
+    def __init__(
+        self,
+        terms: Sequence[tuple[str, float, TermFactory]],
+        num_envs: int,
+        kind_of: Callable[[RewardTerm], int] | None = None,
+    ) -> None:
+        kind_of = kind_of or builtin_kind  # the portfolio engine's kernel computes one more kind
         self.names = [str(name) for name, _, _ in terms]
         self.weights = [float(weight) for _, weight, _ in terms]
         self.kinds: list[int] = []
@@ -163,7 +169,7 @@ class RewardTerms:
         self.called: list[tuple[int, float, BatchRewardTerm]] = []
         for k, (_, weight, make) in enumerate(terms):
             term = make()
-            kind = builtin_kind(term)
+            kind = kind_of(term)
             self.kinds.append(kind)
             self.etas.append(term.eta if isinstance(term, R.DifferentialSharpe) else 0.0)
             if kind == K.R_OTHER:

@@ -91,7 +91,7 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
         desired = order_units(acct, o, target)
         dq = desired - qty
         if dq != 0.0:
-            px, traded, slip, fee = fill_costs(o, dq, slippage, fee_rate)
+            px, traded, slip, fee = fill_order(o, dq, slippage, fee_rate)
             cash -= dq * px + fee
             if qty == 0.0:  # opening from flat: the stop/take distances are chosen now and locked
                 opened = True
@@ -124,7 +124,7 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
     if qty != 0.0:
         exit_px, stop_hit, take_hit = stop_or_take(qty, o, h, low, acct[STOP], acct[TAKE])
         if stop_hit or take_hit:
-            px, notional, exit_slip, exit_fee = fill_costs(exit_px, -qty, slippage, fee_rate)
+            px, notional, exit_slip, exit_fee = fill_order(exit_px, -qty, slippage, fee_rate)
             traded += notional
             slip += exit_slip
             fee += exit_fee
@@ -152,13 +152,15 @@ def order_units(acct, o, target):
 
 
 @njit(cache=True, inline="always")
-def fill_costs(price, units, slippage, fee_rate):
-    """One fill of ``units`` (signed: buys > 0) at reference ``price`` (the bar's open, or a stop/take level):
-    ``(fill price with slippage, notional at the reference price, slippage cost, fee)``, in quote currency."""
-    px = price * (1.0 + slippage) if units > 0.0 else price * (1.0 - slippage)
-    size = units if units > 0.0 else -units
-    notional = size * price
-    return px, notional, notional * slippage, size * px * fee_rate
+def fill_order(o, dq, slippage, fee_rate):
+    """A fill of ``dq`` units (signed: buys > 0) at reference price ``o`` (the bar's open, or the stop/take level
+    an exit fills at): ``(fill price, traded notional at o, slippage cost, fee)``. Buys fill at ``o * (1 +
+    slippage)``, sells at ``o * (1 - slippage)``; the fee is ``fee_rate`` of the filled notional. The cash moves
+    by ``-(dq * price + fee)``. Shared by every account model, and by the paper broker to itemise fills."""
+    px = o * (1.0 + slippage) if dq > 0.0 else o * (1.0 - slippage)
+    adq = dq if dq > 0.0 else -dq
+    traded = adq * o
+    return px, traded, traded * slippage, adq * px * fee_rate
 
 
 @njit(cache=True, inline="always")

@@ -93,6 +93,18 @@ class TurnoverPenalty(Term, BatchRewardTerm):
         return -o.turnover
 
 
+class ConcentrationPenalty(Term, BatchRewardTerm):
+    """Minus the Herfindahl index of the weights held at the close: 1 all in one asset, 1/n spread over n.
+    A single-pair env holds one weight, the exposure, so its index is the exposure squared; the portfolio
+    env's kernel computes it over every asset."""
+
+    def __call__(self, o: StepOutcome) -> float:
+        return -(o.exposure * o.exposure)
+
+    def batch(self, o: BatchOutcome) -> np.ndarray:
+        return -(o.exposure * o.exposure)
+
+
 class DifferentialSharpe(Term, BatchRewardTerm):
     """Differential Sharpe ratio (Moody & Saffell, 1998) of the step's net simple return.
 

@@ -96,3 +96,7 @@ class TimeFeatureParams(_Params):
         if not (self.hour or self.day_of_week):
             raise ValueError("hour and day_of_week are both false: enable at least one")
         return self
+
+
+class CrossAssetParams(_Params):
+    period: int = Field(20, ge=2, le=100_000, description="Bars in the window")

@@ -32,7 +32,7 @@ from tradecore.env.execution import (
     TAKE_INDEX,
     TARGET,
     execute_bar,
-    fill_costs,
+    fill_order,
     open_account,
     order_units,
     stop_or_take,
@@ -203,7 +203,7 @@ class PaperBroker(Broker):
         return tuple(fills)
 
     def _fill(self, bar: Bar, reason: str, order: int | None, units: float, price: float) -> Fill:
-        px, _, slip, fee = fill_costs(price, units, self.slippage, self.fee_rate)
+        px, _, slip, fee = fill_order(price, units, self.slippage, self.fee_rate)
         return Fill(bar.index, bar.time, reason, order, float(units), float(price), float(px), float(fee), float(slip))
 
     def position(self, close: float) -> Position:

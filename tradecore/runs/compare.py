@@ -36,7 +36,12 @@ def _num(value: float | None) -> str:
 def run_policies(
     experiment: Any, split: str, agent: Any | None, *, segments: int | None = None, seed: int = 0
 ) -> dict[str, Rollout]:
-    """Rollouts of the agent (when given) and every baseline over ``split``."""
+    """Rollouts of the agent (when given) and every baseline over ``split`` (a portfolio's: its own baselines,
+    see :mod:`tradecore.runs.portfolio_compare`)."""
+    if experiment.config.type == "portfolio":
+        from tradecore.runs.portfolio_compare import run_portfolio_policies
+
+        return run_portfolio_policies(experiment, split, agent, seed=seed)
     probe = experiment.make_env(split, random_start=False, episode_steps=None)
     runs = {name: (experiment, policy, "") for name, policy in baseline_policies(experiment, probe.layout).items()}
     if forced_stops(experiment):
@@ -59,10 +64,7 @@ def run_policies(
 
 def judge(rollouts: dict[str, Rollout], timeframe: str, *, split: str, seed: int = 0) -> dict[str, Any]:
     """metrics.json content: per-policy metrics, the aggregated random baseline and the verdict."""
-    metrics = {
-        name: compute_metrics(r.equity, r.exposure, r.costs, timeframe, bootstrap_seed=seed)
-        for name, r in rollouts.items()
-    }
+    metrics = {name: rollout_metrics(r, timeframe, seed) for name, r in rollouts.items()}
     baselines: dict[str, Any] = {}
     random_names = [n for n in metrics if n.startswith("random_")]
     for name, m in metrics.items():
@@ -86,6 +88,7 @@ def judge(rollouts: dict[str, Rollout], timeframe: str, *, split: str, seed: int
         "bars": len(first.exposure),
         "segments": first.segments,
         "range": {"first": _iso(first.time[0]), "last": _iso(first.time[-1])},
+        **({"symbols": list(first.symbols)} if first.symbols else {}),
         "agent": metrics.get("agent"),
         "baselines": baselines,
     }
@@ -95,6 +98,16 @@ def judge(rollouts: dict[str, Rollout], timeframe: str, *, split: str, seed: int
     if "agent" in metrics:
         out["verdict"] = verdict(metrics["agent"], baselines, split)
     return out
+
+
+def rollout_metrics(r: Rollout, timeframe: str, seed: int = 0) -> dict[str, Any]:
+    """:func:`compute_metrics` of a rollout, with turnover and per-asset attribution for a portfolio's."""
+    metrics = compute_metrics(r.equity, r.exposure, r.costs, timeframe, bootstrap_seed=seed)
+    if r.assets:
+        from tradecore.runs.portfolio_eval import portfolio_metrics
+
+        metrics.update(portfolio_metrics(r, timeframe))
+    return metrics
 
 
 def verdict(agent: dict[str, Any], baselines: dict[str, Any], split: str) -> dict[str, Any]:

@@ -14,49 +14,17 @@ and slightly pessimistic otherwise. The number of segments is recorded with the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tradecore.interfaces import Policy
+from tradecore.runs.rollout_record import Rollout
 
 #: ranges up to this many bars are evaluated as one continuous episode unless told otherwise
 EXACT_LIMIT = 200_000
 #: bars per segment when a longer range is split automatically
 SEGMENT_BARS = 1024
-
-
-@dataclass
-class Rollout:
-    """Per-bar record of one policy over a split (``equity`` and ``price``/``time`` have one extra entry: the start)."""
-
-    equity: np.ndarray
-    exposure: np.ndarray
-    costs: np.ndarray
-    price: np.ndarray
-    time: np.ndarray
-    reward: np.ndarray
-    reward_terms: dict[str, np.ndarray] = field(default_factory=dict)
-    segments: int = 1
-    #: how this policy's run differs from the agent's (e.g. a baseline held without forced stops)
-    note: str = ""
-
-    @property
-    def total_return(self) -> float:
-        return float(self.equity[-1] / self.equity[0] - 1.0)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        out = {
-            "equity": self.equity,
-            "exposure": self.exposure,
-            "costs": self.costs,
-            "price": self.price,
-            "time": self.time,
-            "reward": self.reward,
-        }
-        out.update({f"reward_{k}": v for k, v in self.reward_terms.items()})
-        return out
 
 
 def segment_starts(first: int, last: int, segments: int) -> list[int]:
@@ -69,7 +37,12 @@ def segment_starts(first: int, last: int, segments: int) -> list[int]:
 def rollout(
     experiment: Any, split: str, policy: Policy, *, segments: int | None = None, record: bool = True, seed: int = 0
 ) -> Rollout:
-    """Run ``policy`` deterministically over every bar of ``split`` and record what happened."""
+    """Run ``policy`` deterministically over every bar of ``split`` and record what happened. A portfolio's
+    split is always one exact episode (:func:`tradecore.runs.portfolio_compare.portfolio_rollout`)."""
+    if experiment.config.type == "portfolio":
+        from tradecore.runs.portfolio_compare import portfolio_rollout
+
+        return portfolio_rollout(experiment, split, policy, seed=seed)
     probe = experiment.make_env(split, random_start=False, episode_steps=None)
     bounds = probe.engine.bounds
     first, last = bounds.first_start, bounds.rows - 1  # the first observation bar and the last bar (split-relative)
@@ -87,6 +60,12 @@ def rollout(
     bar_span = slice(n0 + first, n0 + last + 1)
     price = np.array(experiment.market.close[bar_span], dtype=np.float64)
     times = np.array(experiment.market.time[bar_span], dtype=np.int64)
+    market = experiment.market
+    candles = (
+        {"open": market.open[bar_span].copy(), "high": market.high[bar_span].copy(), "low": market.low[bar_span].copy()}
+        if record
+        else {}
+    )
     equity = np.empty(steps_total + 1)
     equity[0] = e0
     exposure = np.zeros(steps_total)
@@ -138,5 +117,6 @@ def rollout(
         time=times,
         reward=reward,
         reward_terms=terms,
+        candles=candles,
         segments=k,
     )

@@ -60,6 +60,40 @@ def _check_long_enough(resolved: Any, candles: int, option: str) -> None:
         )
 
 
+def _experiment(
+    resolved: Any, ctx: RunContext, whole: bool, option: str, echo: Callable[[str], None]
+) -> tuple[Any, dict[str, Any]]:
+    """The single-pair experiment on the manifest's source, and the fingerprint of its candles."""
+    from tradecore.data.quality import assess, source_facts
+    from tradecore.env.experiment import build_experiment
+
+    source = resolved.source.build()
+    frame = source.load(ctx)
+    if frame.height == 0:
+        raise TradecoreError("--data: the source returned no candles for its range")
+    describe = source.describe()
+    assessed = assess(frame, describe, resolved.manifest.data, source_facts(source, describe))
+    for line in assessed.warnings:
+        echo(line)
+    candles = Candles.from_frame(assessed.frame, describe.get("timeframe", "1m"))
+    if whole:
+        _check_long_enough(resolved, len(candles), option)
+    experiment = build_experiment(resolved, candles, ctx, whole=whole)
+    return experiment, rf.data_fingerprint(describe, candles, {**assessed.record, **assessed.quality.as_dict()})
+
+
+def _portfolio_experiment(resolved: Any, ctx: RunContext, whole: bool, option: str) -> tuple[Any, dict[str, Any]]:
+    """The portfolio experiment on the manifest's symbols (aligned), and the fingerprint of the aligned data."""
+    from tradecore.env.portfolio_experiment import build_portfolio_experiment, load_aligned
+    from tradecore.runs.portfolio_pipeline import aligned_fingerprint
+
+    aligned = load_aligned(resolved, ctx)
+    if whole:
+        _check_long_enough(resolved, len(aligned), option)
+    experiment = build_portfolio_experiment(resolved, aligned, whole=whole)
+    return experiment, aligned_fingerprint(aligned, resolved.source.spec.name)
+
+
 def check_trusted(path: Path, runs_root: Path) -> None:
     if not rf.is_inside(path, runs_root):
         raise rf.RunFolderError(f"{path} is outside your run folders ({runs_root.resolve()}); {PICKLE_WARNING}")
@@ -80,8 +114,6 @@ def evaluate_run(
     """Evaluate the policy of the finished ``run`` (a folder name, path or ``latest``) on its own ``split``, or
     on ``data`` (a manifest file or a source as JSON), as ``tradecore eval`` does; returns ``{"path": the
     evaluation folder, "metrics": its metrics}``. ``model_path`` evaluates another model file instead."""
-    from tradecore.data.quality import assess, source_facts
-    from tradecore.env.experiment import build_experiment
     from tradecore.runs.compare import SUMMARY_HEADERS, judge, run_policies, save_rollouts, summary_notes, summary_rows
     from tradecore.runs.report import render_report
     from tradecore.tables import render_table
@@ -104,19 +136,12 @@ def evaluate_run(
     if resolved.trainer is None:
         raise TradecoreError(f"run {run_dir.name} has no trainer: there is no policy to evaluate")
     ctx = RunContext(lake_root=resolve_lake_root(resolved.manifest.lake), seed=resolved.manifest.seed)
-    source = resolved.source.build()
-    frame = source.load(ctx)
-    if frame.height == 0:
-        raise TradecoreError("--data: the source returned no candles for its range")
-    describe = source.describe()
-    assessed = assess(frame, describe, resolved.manifest.data, source_facts(source, describe))
-    for line in assessed.warnings:
-        echo(line)
-    candles = Candles.from_frame(assessed.frame, describe.get("timeframe", "1m"))
     whole = split == "all"
-    if whole:
-        _check_long_enough(resolved, len(candles), "--data" if data is not None else "--split all")
-    experiment = build_experiment(resolved, candles, ctx, whole=whole)
+    option = "--data" if data is not None else "--split all"
+    if resolved.manifest.env.type == "portfolio":
+        experiment, fingerprint = _portfolio_experiment(resolved, ctx, whole, option)
+    else:
+        experiment, fingerprint = _experiment(resolved, ctx, whole, option, echo)
     if split not in experiment.splits:
         raise TradecoreError(f"--split {split}: this data has only {', '.join(experiment.splits)}")
     trainer: Trainer = resolved.trainer.build()
@@ -136,7 +161,7 @@ def evaluate_run(
             "run": run_dir.name,
             "split": split,
             "model": model_path or "run",
-            "data": rf.data_fingerprint(describe, candles, {**assessed.record, **assessed.quality.as_dict()}),
+            "data": fingerprint,
         },
     )
     report = render_report(run_dir, split, output=out_dir)

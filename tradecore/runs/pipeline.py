@@ -28,7 +28,7 @@ class RunState:
     request: RunRequest
     ctx: RunContext
     record: dict[str, Any] = field(default_factory=dict)
-    candles: Candles | None = None
+    candles: Candles | None = None  # a portfolio's: its AlignedCandles
     experiment: Any = None
     trainer: Trainer | None = None
     trained: TrainResult | None = None
@@ -48,6 +48,10 @@ def stage_data(state: RunState) -> str:
     from tradecore.data.quality import assess, source_facts
 
     resolved = state.request.resolved
+    if resolved.manifest.env.type == "portfolio":
+        from tradecore.runs.portfolio_pipeline import stage_portfolio_data
+
+        return stage_portfolio_data(state)
     source = resolved.source.build()
     frame = source.load(state.ctx)
     if frame.height == 0:
@@ -79,6 +83,10 @@ def stage_features(state: RunState) -> str:
     from tradecore.env.experiment import build_experiment
 
     assert state.candles is not None
+    if state.request.resolved.manifest.env.type == "portfolio":
+        from tradecore.runs.portfolio_pipeline import stage_portfolio_features
+
+        return stage_portfolio_features(state)
     state.experiment = exp = build_experiment(state.request.resolved, state.candles, state.ctx)
     state.record["splits"] = {
         name: {

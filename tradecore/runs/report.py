@@ -1,29 +1,31 @@
-"""The run report: PNG plots (matplotlib Agg) and one self-contained ``report.html`` with them embedded.
+"""The run report: PNG plots (matplotlib Agg) and one self-contained, offline ``report.html``.
 
-Input is what a run folder records -- rollouts (``evaluation/<split>.npz``), ``metrics.json``,
-``training.csv`` and ``run.json`` -- so ``tradecore report RUN`` regenerates it at any time. Long
-rollouts are drawn from per-bucket min/max envelopes (at most ~2,400 points per line, about what a
-900-pixel plot can show): spikes stay visible and a report of a million bars takes about a second.
+The page shows the summary tables and the interactive charts of :mod:`tradecore.runs.charts`, drawn
+by plotly.js inlined once (about 4.6 MB, so no network is needed); the PNG plots are written to
+``plots/`` and embedded for viewers that run no scripts. Input is what a run folder records --
+rollouts (``evaluation/<split>.npz``), ``metrics.json``, ``training.csv`` and ``run.json`` -- so
+``tradecore report RUN`` regenerates it at any time. Long rollouts are drawn from per-bucket min/max
+envelopes (:mod:`tradecore.runs.series`): spikes stay visible and a report of a million bars takes
+about a second.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import html
-import io
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tradecore.runs.charts import plotly_js_path, rollout_figures, training_figures
 from tradecore.runs.folder import METRICS_FILE, REPORT_FILE, RUN_FILE, read_json
 from tradecore.runs.metrics import drawdown_curve
+from tradecore.runs.png import new_figure as _figure
+from tradecore.runs.png import png_bytes as _figure_png
+from tradecore.runs.series import envelope, is_wide, load_rollouts, minmax_line, read_training_curve
 
-#: buckets per plotted line: a 900-pixel-wide PNG cannot show more (lines get 2 points per bucket)
-PLOT_BUCKETS = 1200
-FIG_WIDTH = 10.0
-PNG_DPI = 90
 PLOTS_DIR = "plots"
 #: metric rows of the summary table: key, label, format
 TABLE_ROWS = [
@@ -55,99 +57,10 @@ def fmt(value: Any, kind: str = "num") -> str:
     return f"{value:,.3f}" if isinstance(value, float) else str(value)
 
 
-def buckets(n: int, count: int = PLOT_BUCKETS) -> int:
-    """Bars per bucket so that ``n`` bars make at most ``count`` buckets."""
-    return max(1, -(-n // count))
-
-
-def envelope(values: np.ndarray, count: int = PLOT_BUCKETS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x, low, high): the min and max of each of at most ``count`` buckets, x at each bucket's first bar.
-
-    A plot cannot show more points than it has pixels; the envelope keeps what matters when a
-    million bars are squeezed into a thousand: every spike (a drawdown, a price wick) stays visible.
-    """
-    n = len(values)
-    size = buckets(n, count)
-    if size == 1:
-        return np.arange(n), values, values
-    starts = np.arange(0, n, size)
-    low, high = np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)
-    # close the last bucket at the last bar, so step="post" fills draw it full width
-    return np.append(starts, n - 1), np.append(low, low[-1]), np.append(high, high[-1])
-
-
-def minmax_line(values: np.ndarray, count: int = PLOT_BUCKETS) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) of a line through each bucket's min and max in time order (plus the last value).
-
-    At most ``2 * count + 1`` points, drawn as one line it covers the same pixels as the full series
-    (the M4 idea: a bucket narrower than a pixel only needs its extremes).
-    """
-    n = len(values)
-    size = buckets(n, count)
-    if size == 1:
-        return np.arange(n), values
-    usable = (n // size) * size
-    blocks = values[:usable].reshape(-1, size)
-    offsets = np.arange(0, usable, size)
-    lo, hi = blocks.argmin(axis=1), blocks.argmax(axis=1)
-    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
-    x = np.empty(2 * len(offsets), dtype=np.int64)
-    x[0::2], x[1::2] = offsets + first, offsets + second
-    if usable < n:  # the ragged tail: its own extremes
-        tail = values[usable:]
-        x = np.concatenate([x, usable + np.sort([tail.argmin(), tail.argmax()])])
-    x = np.append(x, n - 1)
-    return x, values[x]
-
-
-def load_rollouts(path: Path, agent_keys: bool = True) -> dict[str, dict[str, np.ndarray]]:
-    """``{policy: {array name: array}}`` from an ``evaluation/<split>.npz``: what the plots use.
-
-    Every policy's equity, and the agent's exposure, price and reward terms; the other arrays stay
-    unread in the (compressed) file -- decompressing them is most of the cost on long rollouts.
-    """
-    out: dict[str, dict[str, np.ndarray]] = {}
-    with np.load(path, allow_pickle=False) as data:
-        for key in data.files:
-            policy, _, name = key.partition("/")
-            wanted = name == "equity" or (
-                agent_keys and policy == "agent" and (name in ("exposure", "price") or name.startswith("reward_"))
-            )
-            if wanted:
-                out.setdefault(policy, {})[name] = data[key]
-    return out
-
-
-def _figure(height: float, rows: int = 1, **kwargs: Any) -> tuple[Any, Any]:
-    """A figure on the Agg canvas directly (no pyplot state) with fixed margins (no tight-bbox re-draw)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(FIG_WIDTH, height))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(rows, 1, **kwargs)
-    fig.subplots_adjust(left=0.07, right=0.985, top=0.9, bottom=0.13 if rows == 1 else 0.1, hspace=0.15)
-    return fig, axes
-
-
 def _log_scale_if_wide(ax: Any, *series: np.ndarray) -> None:
-    """Log y-axis when positive values span more than two orders of magnitude (a linear one shows a flat line).
-
-    A ruined (zero) equity is clipped to the bottom of the axis rather than dropped.
-    """
-    positive = [y[y > 0] for y in series]
-    positive = [y for y in positive if len(y)]
-    if not positive:
-        return
-    low, high = min(float(y.min()) for y in positive), max(float(y.max()) for y in positive)
-    if high / low > 100:
+    """Log y-axis when :func:`is_wide`; a ruined (zero) equity is clipped to the bottom of the axis, not dropped."""
+    if is_wide(*series):
         ax.set_yscale("log", nonpositive="clip")
-
-
-def _figure_png(fig: Any) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=PNG_DPI)
-    return buffer.getvalue()
 
 
 def plot_equity(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
@@ -207,20 +120,6 @@ def plot_position(rollouts: dict[str, dict[str, np.ndarray]]) -> bytes:
     return _figure_png(fig)
 
 
-def read_training_curve(path: Path) -> dict[str, list[float]]:
-    if not path.is_file():
-        return {}
-    columns: dict[str, list[float]] = {}
-    with path.open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            for key, value in row.items():
-                try:
-                    columns.setdefault(key, []).append(float(value))
-                except (TypeError, ValueError):
-                    columns.setdefault(key, []).append(float("nan"))
-    return columns
-
-
 def plot_training(curve: dict[str, list[float]]) -> bytes | None:
     if not curve.get("timesteps"):
         return None
@@ -270,11 +169,27 @@ def _table(metrics: dict[str, Any]) -> str:
     return f"<table><tr><th>metric</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def attribution_table(metrics: dict[str, Any]) -> str:
+    """HTML table: per asset, each policy's contribution, costs and mean weight."""
+    policies = {"agent": metrics.get("agent"), **(metrics.get("baselines") or {})}
+    policies = {k: v for k, v in policies.items() if v and v.get("assets")}
+    if not policies:
+        return ""
+    head = "".join(f"<th>{html.escape(p)}</th>" for p in policies)
+    rows = []
+    for symbol in metrics.get("symbols", []):
+        for key, label in (("contribution", "contribution"), ("costs", "costs"), ("mean_weight", "mean weight")):
+            cells = "".join(f"<td>{fmt(m['assets'][symbol][key], 'pct')}</td>" for m in policies.values())
+            rows.append(f"<tr><th>{html.escape(symbol)} {label}</th>{cells}</tr>")
+    title = "<h2>Attribution by asset (% of initial equity)</h2>"
+    return f"{title}<table><tr><th>asset</th>{head}</tr>{''.join(rows)}</table>"
+
+
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th:first-child{text-align:left}.verdict{padding:.7em 1em;border-radius:6px;background:#f4f4f4}
 .bad{background:#fde8e8}.good{background:#e6f6e6}img{max-width:100%}pre{background:#f6f6f6;padding:1em;overflow:auto;
-font-size:12px}.notes{font-size:13px;color:#555}"""
+font-size:12px}.notes{font-size:13px;color:#555}.chart{min-height:380px}"""
 
 
 def render_report(
@@ -291,22 +206,35 @@ def render_report(
     rollouts = load_rollouts(rollout_path) if rollout_path.is_file() else {}
 
     images: list[tuple[str, str, bytes | None]] = []
-    if rollouts.get("agent"):
+    agent = rollouts.get("agent")
+    if agent and "weights" in agent:
+        from tradecore.runs.portfolio_report import plot_contribution, plot_weights
+
+        images += [
+            ("equity", "Equity curves: agent and baselines", plot_equity(rollouts)),
+            ("drawdown", "Drawdown", plot_drawdown(rollouts)),
+            ("weights", "The agent's weights", plot_weights(agent["weights"], (metrics or {}).get("symbols", []))),
+            ("contribution", "Contribution by asset", plot_contribution(metrics or {})),
+            ("reward_terms", "Reward-term breakdown", plot_reward_terms(agent)),
+        ]
+    elif agent:
         images += [
             ("equity", "Equity curves: agent and baselines", plot_equity(rollouts)),
             ("drawdown", "Drawdown", plot_drawdown(rollouts)),
             ("position", "Position over price", plot_position(rollouts)),
-            ("reward_terms", "Reward-term breakdown", plot_reward_terms(rollouts["agent"])),
+            ("reward_terms", "Reward-term breakdown", plot_reward_terms(agent)),
         ]
-    images.append(("training", "Training curves", plot_training(read_training_curve(run_dir / "training.csv"))))
+    curve = read_training_curve(run_dir / "training.csv")
+    images.append(("training", "Training curves", plot_training(curve)))
 
-    sections = []
+    static = []
     for name, title, png in images:
         if png is None:
             continue
         (plots_dir / f"{name}.png").write_bytes(png)
         data = base64.b64encode(png).decode("ascii")
-        sections.append(f"<h2>{html.escape(title)}</h2><img alt='{name}' src='data:image/png;base64,{data}'>")
+        static.append(f"<h2>{html.escape(title)}</h2><img alt='{name}' src='data:image/png;base64,{data}'>")
+    charts = interactive_charts(rollout_figures(rollouts, metrics) + training_figures(curve), static)
 
     name = html.escape(str(record.get("name", run_dir.name)))
     parts = [
@@ -329,13 +257,15 @@ def render_report(
             "with the same fees and slippage for every policy. Annualised for a 24/7 market.</p>"
         )
         parts.append(_table(metrics))
+        if metrics.get("symbols"):
+            parts.append(attribution_table(metrics))
         notes = metrics.get("baseline_notes") or {}
         if notes:
             items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in notes.items())
             parts.append(f"<ul class='notes'>{items}</ul>")
     elif not partial_note:
         parts.append("<p>No evaluation metrics in this run folder.</p>")
-    parts.extend(sections)
+    parts.append(charts)
     details = {k: record.get(k) for k in ("status", "created", "seed", "data", "trainer", "plugins", "environment")}
     parts.append("<h2>Run record</h2><pre>" + html.escape(_pretty(details)) + "</pre>")
     if (run_dir / "manifest.json").is_file():
@@ -350,7 +280,28 @@ def render_report(
     return target
 
 
-def _pretty(data: Any) -> str:
-    import json
+def interactive_charts(figures: list[dict], static: list[str]) -> str:
+    """The charts as Plotly divs drawn by the inlined plotly.js (no network), the PNG plots for readers
+    whose viewer runs no scripts (``<noscript>``: a browser that draws the charts never loads them)."""
+    if not figures:
+        return "".join(static)
+    divs = "".join(
+        f"<h2>{html.escape(f['title'])}</h2><div class='chart' id='chart-{html.escape(f['id'])}'></div>"
+        for f in figures
+    )
+    # "</" inside a script would end it early: JSON allows the escaped form
+    payload = json.dumps(figures, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
+    return (
+        f"{divs}<noscript>{''.join(static)}</noscript>"
+        f"<script>{plotly_js_path().read_text(encoding='utf-8')}</script>"
+        f"<script>const FIGURES={payload};{DRAW_CHARTS}</script>"
+    )
 
+
+#: draws every figure into its div; responsive: the charts follow the window's width
+DRAW_CHARTS = """for(const f of FIGURES){Plotly.newPlot("chart-"+f.id,f.figure.data,f.figure.layout,
+{responsive:true,displaylogo:false});}"""
+
+
+def _pretty(data: Any) -> str:
     return json.dumps(data, indent=2, default=str)

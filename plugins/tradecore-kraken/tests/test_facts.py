@@ -45,7 +45,7 @@ def test_dump_advice_resamples_spans_quarters_and_recent_holes_take_rest() -> No
     assert recent["rest"]["ok"] is True and recent["recommended"] == "rest"
     assert KrakenSource.exchange_facts("kraken") is KRAKEN_FACTS
     # dumps and REST windows (bars with no trade dropped) are complete history, as trades rebuilt are
-    assert set(KRAKEN_FACTS.complete_origins) == {"dump", "rest", "trades-rebuild"}
+    assert set(KRAKEN_FACTS.complete_origins) == {"dump", "rest", "trades-rebuild", "stream"}
 
 
 def test_gaps_command_advises_the_kraken_dump(tmp_path) -> None:

@@ -56,7 +56,7 @@ def test_an_offline_run_says_what_the_lake_holds_and_how_to_fill_it(tmp_path):
     path = tmp_path / "offline.json"
     path.write_text(json.dumps(manifest))
     started = time.monotonic()
-    result = run_cli("run", str(path))
+    result = run_cli("run", str(path), "--runs-dir", str(tmp_path / "runs"))
     assert time.monotonic() - started < 15
     assert result.exit_code != 0
     out = result.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -12,41 +11,16 @@ from tradecore.cli.data.group import data
 from tradecore.cli.data.options import (
     check_time,
     emit,
+    extra_params,
     json_option,
     lake_options,
     open_lake,
+    pairs_and_timeframes,
     parse_range,
     split_values,
 )
 from tradecore.cli.data.sources import build_unit
-
-
-def _run_unit(unit: Any, lake: Any, jobs: Any, job: Any, label: str, quiet: bool) -> dict[str, Any]:
-    from tradecore.data.fetching import Progress
-    from tradecore.timeframes import timeframe_ms
-
-    steps = unit.plan(lake)
-    start = min((s.start_ms for s in steps), default=0)
-    end = max((s.end_ms for s in steps), default=start + 1)
-    step_ms = timeframe_ms(job.request.get("params", {}).get("timeframe", "1m"))
-    jobs.update(job.id, status="running", error=None)
-    progress = Progress(start, end, label, enabled=None if not quiet else False, step_ms=step_ms)
-    try:
-        result = unit.fetch(lake, jobs, job, progress)
-    except KeyboardInterrupt:
-        jobs.update(job.id, status="interrupted", message="interrupted by the user")
-        progress.close()
-        raise
-    except Exception as exc:
-        from tradecore.plugins import one_line
-
-        jobs.update(job.id, status="failed", error=one_line(exc))
-        progress.close()
-        raise
-    progress.close()
-    counts = {**job.counts, **jobs.get(job.id).counts, **result.counts, "rows": result.rows}
-    done = jobs.update(job.id, status="done", progress=1.0, counts=counts, message=f"stored {result.rows:,} candles")
-    return {"job": done.id, "unit": label, **result.as_dict()}
+from tradecore.data.fetch_jobs import fetch_job_with_progress
 
 
 @data.command()
@@ -91,14 +65,14 @@ def fetch(
     if resume_id is None:
         if not source:
             raise click.UsageError("give --source (e.g. kraken, synthetic) or --resume JOB_ID")
-        pair_list, tf_list = _pairs_and_timeframes(pairs, timeframes, group_names)
+        pair_list, tf_list = pairs_and_timeframes(pairs, timeframes, group_names)
         parse_range(start, end)
     lake = open_lake(lake_dir, manifest_path)
     jobs = JobStore(lake.root)
     if resume_id is not None:
         _resume(ctx, lake, jobs, resume_id, quiet or as_json, as_json)
         return
-    params = {**_extra_params(extra), "lake": str(lake.root)}
+    params = {**extra_params(extra), "lake": str(lake.root)}
     if start:
         params["start"] = start
     if end:
@@ -112,7 +86,7 @@ def fetch(
         job = jobs.create(
             "fetch", {"source": source, "label": label, "params": model.model_dump(mode="json", exclude_none=True)}
         )
-        outcome = _run_unit(unit, lake, jobs, job, label, quiet or as_json)
+        outcome = fetch_job_with_progress(unit, lake, jobs, job, label, quiet or as_json)
         outcomes.append(outcome)
         if not as_json:
             click.echo(_fetch_line(outcome))
@@ -127,56 +101,8 @@ def _resume(ctx: click.Context, lake: Any, jobs: Any, job_id: int, quiet: bool, 
         raise UserError(f"job {job.id} is already done; start a new fetch for more data")
     request = job.request
     unit, _ = build_unit(ctx, request["source"], request["params"])
-    outcome = _run_unit(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet)
+    outcome = fetch_job_with_progress(unit, lake, jobs, job, request.get("label", f"job {job.id}"), quiet)
     emit(outcome) if as_json else click.echo(_fetch_line(outcome))
-
-
-def _pairs_and_timeframes(
-    pairs: tuple[str, ...], timeframes: tuple[str, ...], group_names: tuple[str, ...]
-) -> tuple[list[str], list[str]]:
-    """--pair and --timeframe values, plus those of each --group (first mention wins the order); each
-    checked here, so a wrong one is a command-line error (exit 2) before anything is fetched."""
-    from tradecore.data.groups import group
-    from tradecore.data.lake import LakeError, pair_dir
-    from tradecore.errors import TradecoreError
-    from tradecore.timeframes import TimeframeError, timeframe_ms
-
-    pair_list = split_values(pairs)
-    tf_list = split_values(timeframes)
-    for name in group_names:
-        try:
-            g = group(name)
-        except TradecoreError as exc:
-            raise click.BadParameter(str(exc), param_hint="--group") from None
-        pair_list += [p for p in g["pairs"] if p not in pair_list]
-        tf_list += [t for t in g["timeframes"] if t not in tf_list]
-    if not pair_list:
-        raise click.UsageError("give --pair BTC/USD[,ETH/USD] or --group NAME")
-    for pair in pair_list:
-        try:
-            pair_dir(pair)
-        except LakeError as exc:
-            raise click.BadParameter(str(exc), param_hint="--pair") from None
-    for tf in tf_list:
-        try:
-            timeframe_ms(tf)
-        except TimeframeError as exc:
-            raise click.BadParameter(str(exc), param_hint="--timeframe") from None
-    return pair_list, tf_list
-
-
-def _extra_params(extra: tuple[str, ...]) -> dict[str, Any]:
-    """--param KEY=VALUE items; values are JSON when they parse, else strings."""
-    params: dict[str, Any] = {}
-    for item in extra:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--param")
-        try:
-            params[key] = json.loads(value)
-        except ValueError:
-            params[key] = value
-    return params
 
 
 def _build_units(

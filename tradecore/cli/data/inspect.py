@@ -121,7 +121,13 @@ def coverage(
 @series_options
 @click.option("--start", default=None, callback=check_time, help="Also report never-fetched slots from this time.")
 @click.option("--end", default=None, callback=check_time, help="... up to this time (exclusive).")
-@click.option("--kind", type=click.Choice(["all", "missing", "no_trades"]), default="all", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["all", "missing", "no_trades", "fillable", "unfillable"]),
+    default="all",
+    show_default=True,
+    help="Only holes of this kind (missing = fillable + unfillable).",
+)
 @click.option("--limit", type=int, default=30, show_default=True, help="Rows to print (table only).")
 @lake_options
 @json_option
@@ -139,15 +145,18 @@ def gaps(
     manifest_path: str | None,
     as_json: bool,
 ) -> None:
-    """Missing slots as ranges: "no_trades" (nobody traded) vs "missing" (a hole to fill, and how)."""
+    """Missing slots as ranges: "no_trades" (nobody traded) vs "missing" (a hole to fill, and how); the repair
+    column says what `tradecore data repair` can do: no-trades, unfillable (and why) or fillable."""
     from tradecore.data.gaps import lake_gap_report, summary_line
 
     parse_range(start, end)
     lake = open_lake(lake_dir, manifest_path)
     key = pick_series(lake, exchange, pair, timeframe)
     report = lake_gap_report(lake, *key, start, end, facts=exchange_facts(ctx, key[0]))
-    if kind != "all":
+    if kind in ("missing", "no_trades"):
         report.gaps = [g for g in report.gaps if g.kind == kind]
+    elif kind != "all":
+        report.gaps = [g for g in report.gaps if g.repair == kind]
     if as_json:
         emit(report.as_dict())
         return
@@ -167,11 +176,12 @@ def gaps(
                 g.slots,
                 g.kind,
                 f"{g.p_empty:.1e}" if g.p_empty is not None else "-",
+                g.label,
                 how,
             )
         )
     if rows:
-        click.echo(render_table(["from", "to", "slots", "kind", "p_empty", "fill"], rows))
+        click.echo(render_table(["from", "to", "slots", "kind", "p_empty", "repair", "fill"], rows))
     if len(report.gaps) > limit:
         click.echo(f"... {len(report.gaps) - limit:,} more (use --limit or --json)")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC
+from typing import Any
 
 import click
 
@@ -46,7 +47,7 @@ def jobs(
                     j.kind,
                     j.request.get("label", ""),
                     j.status,
-                    f"{j.progress:.0%}",
+                    _progress(j),
                     f"{j.counts.get('rows', 0):,}",
                     datetime.fromtimestamp(j.updated, tz=UTC).strftime("%Y-%m-%d %H:%M"),
                     (j.error or "")[:60],
@@ -55,6 +56,14 @@ def jobs(
             ],
         )
     )
+
+
+def _progress(job: Any) -> str:
+    """A fetch's share done; a stream's lag behind the exchange clock (its slowest pair)."""
+    if job.kind == "stream":
+        lags = job.counts.get("lag_s") or {}
+        return f"lag {max(lags.values()):.1f}s" if lags else "-"
+    return f"{job.progress:.0%}"
 
 
 @jobs.command("show")

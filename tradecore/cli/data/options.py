@@ -111,6 +111,20 @@ def emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def extra_params(extra: tuple[str, ...]) -> dict[str, Any]:
+    """--param KEY=VALUE items; values are JSON when they parse, else strings."""
+    params: dict[str, Any] = {}
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--param")
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
 def split_values(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
@@ -163,3 +177,37 @@ def parse_range(start: str | None, end: str | None) -> tuple[int | None, int | N
     if lo is not None and hi is not None and lo >= hi:
         raise click.BadParameter(f"start {start} is not before end {end}: swap them", param_hint="--start/--end")
     return lo, hi
+
+
+def pairs_and_timeframes(
+    pairs: tuple[str, ...], timeframes: tuple[str, ...], group_names: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """--pair and --timeframe values, plus those of each --group (first mention wins the order); each
+    checked here, so a wrong one is a command-line error (exit 2) before anything is fetched."""
+    from tradecore.data.groups import group
+    from tradecore.data.lake import LakeError, pair_dir
+    from tradecore.errors import TradecoreError
+    from tradecore.timeframes import TimeframeError, timeframe_ms
+
+    pair_list = split_values(pairs)
+    tf_list = split_values(timeframes)
+    for name in group_names:
+        try:
+            g = group(name)
+        except TradecoreError as exc:
+            raise click.BadParameter(str(exc), param_hint="--group") from None
+        pair_list += [p for p in g["pairs"] if p not in pair_list]
+        tf_list += [t for t in g["timeframes"] if t not in tf_list]
+    if not pair_list:
+        raise click.UsageError("give --pair BTC/USD[,ETH/USD] or --group NAME")
+    for pair in pair_list:
+        try:
+            pair_dir(pair)
+        except LakeError as exc:
+            raise click.BadParameter(str(exc), param_hint="--pair") from None
+    for tf in tf_list:
+        try:
+            timeframe_ms(tf)
+        except TimeframeError as exc:
+            raise click.BadParameter(str(exc), param_hint="--timeframe") from None
+    return pair_list, tf_list

@@ -114,11 +114,12 @@ def rehost(url: str, api_url: str) -> str:
     return urlunparse((target.scheme, target.netloc, path, "", "", ""))
 
 
-def _rehost_tree(node: Any, api_url: str) -> Any:
-    if isinstance(node, str) and node.startswith(("http://", "https://")):
+def rehost_tree(node: Any, api_url: str, schemes: tuple[str, ...] = ("http://", "https://")) -> Any:
+    """Every URL in ``node`` (a ccxt ``urls`` tree) that starts with one of ``schemes``, rehosted."""
+    if isinstance(node, str) and node.startswith(schemes):
         return rehost(node, api_url)
     if isinstance(node, dict):
-        return {k: _rehost_tree(v, api_url) for k, v in node.items()}
+        return {k: rehost_tree(v, api_url, schemes) for k, v in node.items()}
     return node
 
 
@@ -145,7 +146,7 @@ def make_exchange(
         config["options"] = options
     exchange = getattr(ccxt, exchange_id)(config)
     if api_url:
-        exchange.urls["api"] = _rehost_tree(exchange.urls["api"], api_url)
+        exchange.urls["api"] = rehost_tree(exchange.urls["api"], api_url)
     return exchange
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tradecore.api import OutOfReach as RangeOutOfReach
 from tradecore.api import TradecoreError
 
 
@@ -17,8 +18,9 @@ class DumpError(KrakenError):
     """A dump file that cannot be imported (corrupt, truncated, unsafe, or not a Kraken OHLCVT file)."""
 
 
-class OutOfReach(KrakenError):
-    """A range the chosen method cannot reach; the message names what to get instead."""
+class OutOfReach(KrakenError, RangeOutOfReach):
+    """A range the chosen method cannot reach; the message names what to get instead (a repair records the
+    hole as unfillable with it)."""
 
 
 class Unreachable(KrakenError):

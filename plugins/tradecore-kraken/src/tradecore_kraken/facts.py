@@ -42,5 +42,7 @@ KRAKEN_FACTS = KrakenFacts(
     trades_history=True,
     trades_per_call=TRADES_PER_CALL,
     seconds_per_call=1.2,
-    complete_origins=("dump", "rest", "trades-rebuild"),
+    complete_origins=("dump", "rest", "trades-rebuild", "stream"),
+    history_start="2013-09-10",  # Kraken's first BTC/USD trade
+    markets=("BTC/USD", "ETH/USD"),
 )

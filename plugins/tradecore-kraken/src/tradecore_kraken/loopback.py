@@ -38,6 +38,26 @@ PAIRS: dict[str, tuple[str, str, str, str, float]] = {
     "XBTUSDC": ("XBTUSDC", "XBT/USDC", "XXBT", "USDC", 30_000.0),
     "BCHEUR": ("BCHEUR", "BCH/EUR", "BCH", "ZEUR", 100.0),
 }
+#: more USD pairs (pair id == altname, as for Kraken's newer pairs) for many-pair streaming benchmarks
+for _base, _price in (
+    ("SOL", 20.0),
+    ("ADA", 0.3),
+    ("DOT", 5.0),
+    ("LINK", 6.0),
+    ("LTC", 90.0),
+    ("XRP", 0.5),
+    ("DOGE", 0.07),
+    ("AVAX", 14.0),
+    ("ATOM", 9.0),
+    ("UNI", 5.0),
+    ("XLM", 0.1),
+    ("ALGO", 0.1),
+    ("FIL", 4.0),
+    ("AAVE", 60.0),
+    ("MATIC", 0.7),
+    ("TRX", 0.08),
+):
+    PAIRS[f"{_base}USD"] = (f"{_base}USD", f"{_base}/USD", _base, "ZUSD", _price)
 ASSETS = {
     "XXBT": ("XBT", 10),
     "XETH": ("ETH", 10),
@@ -45,6 +65,27 @@ ASSETS = {
     "ZUSD": ("USD", 4),
     "ZEUR": ("EUR", 4),
     "USDC": ("USDC", 8),
+    **{
+        base: (base, 10)
+        for base in (
+            "SOL",
+            "ADA",
+            "DOT",
+            "LINK",
+            "LTC",
+            "XRP",
+            "DOGE",
+            "AVAX",
+            "ATOM",
+            "UNI",
+            "XLM",
+            "ALGO",
+            "FIL",
+            "AAVE",
+            "MATIC",
+            "TRX",
+        )
+    },
 }
 
 #: fault kinds the server can inject into OHLC and Trades responses

@@ -25,6 +25,9 @@ class _FetchParams(BaseModel):
     timeout_ms: int = Field(10_000, ge=100, description="HTTP timeout per request")
     lake: str | None = Field(None, description="Lake root; default --lake, TRADECORE_LAKE or the user data folder")
     api_url: str | None = Field(None, description="Send REST calls to this scheme://host[:port] (mirror, test server)")
+    ws_url: str | None = Field(
+        None, description="Open websocket streams (data stream) on this ws[s]://host[:port] (mirror, test server)"
+    )
 
     @field_validator("symbol")
     @classmethod
@@ -40,6 +43,13 @@ class _FetchParams(BaseModel):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"api_url {value!r} must start with http:// or https://")
+        return value
+
+    @field_validator("ws_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError(f"ws_url {value!r} must start with ws:// or wss://")
         return value
 
     @model_validator(mode="after")

@@ -11,15 +11,25 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from tradecore.api import FetchingSource, FetchResult, PlanStep, Progress, RunContext, timeframe_ms
+from tradecore.api import (
+    FetchingSource,
+    FetchResult,
+    PlanStep,
+    Progress,
+    RunContext,
+    StreamingSource,
+    timeframe_ms,
+)
 from tradecore_kraken.errors import KrakenError, Unreachable
 from tradecore_kraken.pairs import symbol_to_altname
 from tradecore_kraken.params import KrakenParams
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import polars as pl
 
-    from tradecore.api import ExchangeFacts, Job, JobStore, Lake
+    from tradecore.api import ExchangeFacts, Job, JobStore, Lake, TradeStream
     from tradecore_kraken.kraken_api import KrakenApi
 
 
@@ -41,7 +51,7 @@ def reached_of(cursor: str | None) -> int | None:
         return None
 
 
-class KrakenSource(FetchingSource):
+class KrakenSource(FetchingSource, StreamingSource):
     """Kraken OHLCV into the lake: dumps, REST OHLC, trades rebuilt into candles."""
 
     exchange = "kraken"
@@ -326,7 +336,13 @@ class KrakenSource(FetchingSource):
         frame = lake.read(self.exchange, p.symbol, p.timeframe, start, end)
         if frame.height == 0:
             raise KrakenError(f"no {p.symbol} {p.timeframe} candles in the lake {lake.root} for the requested range")
-        return frame.drop("origin")
+        return frame  # with ``origin``: the run's quality check tells "no trades" holes by it, not by rate
+
+    def trade_stream(self, symbols: Sequence[str]) -> TradeStream:
+        """Live trades of ``symbols`` over one ccxt.pro websocket (``ws_url``/``api_url`` repoint it)."""
+        from tradecore_kraken.ws_stream import CcxtTradeStream
+
+        return CcxtTradeStream("kraken", self.params, symbols)
 
     def describe(self) -> dict[str, Any]:
         p = self.params

@@ -49,15 +49,21 @@ def spaces_match(a: gym.Space, b: gym.Space) -> bool:
 
 
 class ActionCodec:
-    """Maps SB3 actions (MultiDiscrete rows, a Discrete product index, or a Box) to the env's format."""
+    """Maps SB3 actions (MultiDiscrete rows, a Discrete product index, or a Box) to the env's format: a Dict of
+    Discrete heads, a MultiDiscrete row or a Box."""
 
     def __init__(self, env_space: gym.Space, algo: str) -> None:
         self.env_space = env_space
         self.heads: list[str] | None = None
         self.product = algo == "DQN"
-        if isinstance(env_space, gym.spaces.Dict):
-            self.heads = list(env_space.spaces)
-            self.nvec = [int(env_space.spaces[h].n) for h in self.heads]
+        #: a MultiDiscrete env space (e.g. a portfolio's weight bucket per asset): rows of indices
+        self.multi = isinstance(env_space, gym.spaces.MultiDiscrete) and env_space.nvec.ndim == 1
+        if isinstance(env_space, gym.spaces.Dict) or self.multi:
+            if self.multi:
+                self.nvec = [int(n) for n in env_space.nvec]
+            else:
+                self.heads = list(env_space.spaces)
+                self.nvec = [int(env_space.spaces[h].n) for h in self.heads]
             self.sb3_space: gym.Space = (
                 gym.spaces.Discrete(int(np.prod(self.nvec))) if self.product else gym.spaces.MultiDiscrete(self.nvec)
             )
@@ -70,25 +76,27 @@ class ActionCodec:
         else:
             raise TradecoreError(f"unsupported action space {describe_space(env_space)}")
 
+    @property
+    def discrete(self) -> bool:
+        return self.heads is not None or self.multi
+
     def to_env(self, actions: np.ndarray) -> Any:
         """Batched SB3 actions -> batched env actions."""
-        if self.heads is None:
+        if not self.discrete:
             return np.asarray(actions, dtype=np.float32)
-        actions = np.asarray(actions)
-        if self.product:
-            columns = np.unravel_index(actions.reshape(-1), self.nvec)
-            return {h: np.asarray(columns[i], dtype=np.int64) for i, h in enumerate(self.heads)}
-        actions = actions.reshape(-1, len(self.heads))
-        return {h: actions[:, i].astype(np.int64) for i, h in enumerate(self.heads)}
+        rows = self.to_rows(actions)
+        if self.multi:
+            return rows
+        return {h: np.ascontiguousarray(rows[:, i]) for i, h in enumerate(self.heads)}
 
     def to_rows(self, actions: np.ndarray) -> np.ndarray:
         """Batched SB3 actions -> one row per env: head indices in head order, or the Box action."""
-        if self.heads is None:
+        if not self.discrete:
             return np.asarray(actions, dtype=np.float32).reshape(len(actions), -1)
         actions = np.asarray(actions)
         if self.product:
             return np.stack(np.unravel_index(actions.reshape(-1), self.nvec), axis=1).astype(np.int64)
-        return actions.reshape(-1, len(self.heads)).astype(np.int64)
+        return actions.reshape(-1, len(self.nvec)).astype(np.int64)
 
 
 class SB3Policy:

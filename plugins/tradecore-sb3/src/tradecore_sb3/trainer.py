@@ -61,14 +61,15 @@ class SB3Trainer(Trainer):
     def codec_for(self, experiment: Any) -> ActionCodec:
         space = experiment.make_env("validation" if "validation" in experiment.splits else "train").action_space
         p = self.params
+        mode = "env.actions.mode" if experiment.config.type == "portfolio" else "env.action_mode"
         if p.algo in CONTINUOUS_ONLY and not isinstance(space, gym.spaces.Box):
             raise TradecoreError(
-                f"trainer.params.algo: {p.algo} needs continuous actions; set env.action_mode "
+                f"trainer.params.algo: {p.algo} needs continuous actions; set {mode} "
                 'to "continuous" or use PPO, A2C, DQN or MaskablePPO'
             )
-        if p.algo == "MaskablePPO" and not isinstance(space, gym.spaces.Dict):
+        if p.algo == "MaskablePPO" and not isinstance(space, (gym.spaces.Dict, gym.spaces.MultiDiscrete)):
             raise TradecoreError(
-                "trainer.params.algo: MaskablePPO needs discrete action heads; set env.action_mode "
+                f"trainer.params.algo: MaskablePPO needs discrete action heads; set {mode} "
                 'to "discrete" or use PPO/SAC/TD3'
             )
         return ActionCodec(space, p.algo)

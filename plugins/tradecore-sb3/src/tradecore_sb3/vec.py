@@ -35,7 +35,7 @@ class CodecActions(gym.ActionWrapper):
         batched = self.codec.to_env(np.asarray(action)[None])
         if isinstance(batched, dict):
             return {k: int(v[0]) for k, v in batched.items()}
-        return batched[0]
+        return batched[0]  # a Box row, or a MultiDiscrete row of indices
 
     def action_masks(self) -> np.ndarray:
         return np.asarray(self.env.unwrapped.action_masks())
