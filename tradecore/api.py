@@ -103,6 +103,14 @@ _EXPORTS: dict[str, str] = {
     "timeframe_ms": "tradecore.timeframes",
     "resolve_lake_root": "tradecore.paths",
     "default_runs_root": "tradecore.paths",
+    # paper trading: the order path (a live broker implements Broker)
+    "Broker": "tradecore.paper.broker",
+    "PaperBroker": "tradecore.paper.broker",
+    "Order": "tradecore.paper.broker",
+    "Fill": "tradecore.paper.broker",
+    "Position": "tradecore.paper.broker",
+    "Settlement": "tradecore.paper.broker",
+    "Bar": "tradecore.paper.broker",
 }
 
 #: names exported under another name than their definition's
@@ -148,6 +156,7 @@ if TYPE_CHECKING:
         TrainResult,
     )
     from tradecore.manifest import Manifest, load_manifest, resolve
+    from tradecore.paper.broker import Bar, Broker, Fill, Order, PaperBroker, Position, Settlement
     from tradecore.paths import default_runs_root, resolve_lake_root
     from tradecore.plugins import PluginControls, PluginUnavailable
     from tradecore.runs.evaluate import Rollout, rollout

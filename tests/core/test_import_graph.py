@@ -1,8 +1,9 @@
 """The core's import graph has no cycle, and no module imports a later stage or the CLI.
 
 Stages, in the order data flows: the core (errors, config models, specs, plugins, manifest, runtime,
-interfaces) -> data -> features -> env -> runs/compute -> built-in plugins -> service (the web app over all of
-them) -> cli. A module may import its
+interfaces) -> data -> features -> env -> runs/compute -> built-in plugins and paper trading -> service (the
+web app over all of them) -> cli. Paper trading sits beside the built-ins: it uses run folders, the lake,
+features and the env's execution, and only the CLI (and the service) above it may use it. A module may import its
 own stage or an earlier one. The built-in plugins sit above every stage they provide components for, as
 any plugin does. ``tradecore.api``, ``tradecore.testing`` and ``__main__`` are entry points over all of
 them, and nothing in the core imports them.
@@ -21,10 +22,29 @@ from tests.core.imports import imports_of
 REPO = Path(__file__).resolve().parents[2]
 
 #: first component under ``tradecore.`` -> stage; anything not named is the core (0)
-STAGES = {"data": 1, "features": 2, "env": 3, "runs": 4, "compute": 4, "builtins": 5, "service": 6, "cli": 7}
+STAGES = {
+    "data": 1,
+    "features": 2,
+    "env": 3,
+    "runs": 4,
+    "compute": 4,
+    "builtins": 5,
+    "paper": 5,
+    "service": 6,
+    "cli": 7,
+}
 #: modules others enter through (the gymnasium registration builds a whole experiment from a manifest)
 ENTRY_POINTS = {"tradecore.api", "tradecore.testing", "tradecore.__main__", "tradecore.gymnasium_env"}
-STAGE_NAMES = {0: "core", 1: "data", 2: "features", 3: "env", 4: "runs/compute", 5: "builtins", 6: "service", 7: "cli"}
+STAGE_NAMES = {
+    0: "core",
+    1: "data",
+    2: "features",
+    3: "env",
+    4: "runs/compute",
+    5: "builtins/paper",
+    6: "service",
+    7: "cli",
+}
 
 
 def core_modules() -> dict[str, Path]:

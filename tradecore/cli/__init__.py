@@ -25,6 +25,7 @@ BUILTIN_COMMANDS = {
     "eval": "tradecore.cli.runs:evaluate",
     "report": "tradecore.cli.runs:report",
     "sweep": "tradecore.cli.sweep:sweep",
+    "paper": "tradecore.cli.paper:paper",
     "serve": "tradecore.cli.serve:serve",
 }
 

@@ -88,3 +88,23 @@ class ActionLayout:
     def nvec(self) -> list[int]:
         """Sizes of the enabled discrete heads, in order (the MultiDiscrete flattening)."""
         return [len(self.table(h)) for h in self.heads]
+
+
+def head_masks(layout: ActionLayout, state: np.ndarray) -> np.ndarray:
+    """Per account row of ``state`` (execution slots first) the enabled heads' masks concatenated, shape
+    ``(rows, sum(nvec))`` (MaskablePPO's format): stop and take heads are locked while a position is open."""
+    from tradecore.env.execution import QTY, STOP_INDEX, TAKE_INDEX
+
+    n = state.shape[0]
+    held = state[:, QTY] != 0.0
+    blocks = []
+    for head in layout.heads:
+        size = len(layout.table(head))
+        mask = np.ones((n, size), dtype=bool)
+        if head in ("stop_loss", "take_profit"):
+            idx = state[:, STOP_INDEX if head == "stop_loss" else TAKE_INDEX].astype(np.int64)
+            locked = np.zeros((n, size), dtype=bool)
+            locked[np.arange(n), idx] = True
+            mask = np.where(held[:, None], locked, mask)
+        blocks.append(mask)
+    return np.concatenate(blocks, axis=1)

@@ -88,7 +88,7 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
     eq_open = cash + qty * o
     if target != acct[TARGET]:
         acct[TARGET] = target
-        desired = target * eq_open / o if eq_open > 0.0 else 0.0
+        desired = order_units(acct, o, target)
         dq = desired - qty
         if dq != 0.0:
             px, traded, slip, fee = fill_order(o, dq, slippage, fee_rate)
@@ -122,14 +122,11 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
     stop_hit = False
     take_hit = False
     if qty != 0.0:
-        exit_px, stop_hit, take_hit = _stop_or_take(qty, o, h, low, acct[STOP], acct[TAKE])
+        exit_px, stop_hit, take_hit = stop_or_take(qty, o, h, low, acct[STOP], acct[TAKE])
         if stop_hit or take_hit:
-            aq = qty if qty > 0.0 else -qty
-            px = exit_px * (1.0 - slippage) if qty > 0.0 else exit_px * (1.0 + slippage)
-            notional = aq * exit_px
+            px, notional, exit_slip, exit_fee = fill_order(exit_px, -qty, slippage, fee_rate)
             traded += notional
-            slip += notional * slippage
-            exit_fee = aq * px * fee_rate
+            slip += exit_slip
             fee += exit_fee
             cash += qty * px - exit_fee
             qty = 0.0
@@ -147,10 +144,19 @@ def execute_bar(acct, o, h, low, c, target, stop_index, take_index, stop_dist, t
 
 
 @njit(cache=True, inline="always")
+def order_units(acct, o, target):
+    """Units of the position ``target`` exposure asks for at open ``o``: ``target`` x the equity at the open / ``o``
+    (0 when the account is ruined). What :func:`execute_bar` trades towards when the target changes."""
+    eq_open = acct[CASH] + acct[QTY] * o
+    return target * eq_open / o if eq_open > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
 def fill_order(o, dq, slippage, fee_rate):
-    """An order for ``dq`` units (signed) at the open ``o``: ``(fill price, traded notional at o, slippage
-    cost, fee)``. Buys fill at ``o * (1 + slippage)``, sells at ``o * (1 - slippage)``; the fee is ``fee_rate``
-    of the filled notional. The cash moves by ``-(dq * price + fee)``. Shared by every account model."""
+    """A fill of ``dq`` units (signed: buys > 0) at reference price ``o`` (the bar's open, or the stop/take level
+    an exit fills at): ``(fill price, traded notional at o, slippage cost, fee)``. Buys fill at ``o * (1 +
+    slippage)``, sells at ``o * (1 - slippage)``; the fee is ``fee_rate`` of the filled notional. The cash moves
+    by ``-(dq * price + fee)``. Shared by every account model, and by the paper broker to itemise fills."""
     px = o * (1.0 + slippage) if dq > 0.0 else o * (1.0 - slippage)
     adq = dq if dq > 0.0 else -dq
     traded = adq * o
@@ -158,7 +164,7 @@ def fill_order(o, dq, slippage, fee_rate):
 
 
 @njit(cache=True, inline="always")
-def _stop_or_take(qty, o, h, low, stop, take):
+def stop_or_take(qty, o, h, low, stop, take):
     """(exit price, stop hit, take hit) of a position of ``qty`` units over a bar; the stop wins a tie."""
     if qty > 0.0:
         if low <= stop:

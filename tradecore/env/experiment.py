@@ -158,7 +158,7 @@ def build_experiment(
     trained policy on other data needs."""
     manifest = resolved.manifest
     config = manifest.env
-    values, names, start = _build_features(candles, _indicators(resolved), config)
+    values, names, start = _build_features(candles, manifest_indicators(resolved), config)
     terms = [
         (_term_label(c, i, resolved.reward), float(c.weight if c.weight is not None else 1.0), _component_factory(c))
         for i, c in enumerate(resolved.reward)
@@ -182,7 +182,7 @@ def feature_lookback(resolved: ResolvedManifest) -> int:
     from tradecore.features.pipeline import lookback
 
     config = resolved.manifest.env
-    return lookback(_indicators(resolved), normalize=config.normalize, normalize_window=config.normalize_window)
+    return lookback(manifest_indicators(resolved), normalize=config.normalize, normalize_window=config.normalize_window)
 
 
 def manifest_embargo(resolved: ResolvedManifest) -> tuple[int, str]:
@@ -197,7 +197,7 @@ def minimum_candles(resolved: ResolvedManifest) -> int:
     return feature_lookback(resolved) + bars_needed(resolved.manifest.env.window)
 
 
-def _indicators(resolved: ResolvedManifest) -> list[tuple[str, Any]]:
+def manifest_indicators(resolved: ResolvedManifest) -> list[tuple[str, Any]]:
     """The manifest's indicators built and labelled (the default features when it names none)."""
     from tradecore.features.labels import labelled_indicators
 

@@ -118,6 +118,14 @@ def step_envs(prices, features, config, actions, state, out, flags, bars, market
     return ended, -1, bad_term
 
 
+@njit(cache=True)
+def decode_action(config, actions, i):
+    """Env ``i``'s action in ``actions`` (the :func:`step_envs` layout) as the step executes it: ``(bad_head, target
+    exposure, stop bucket, take bucket, stop distance, take distance)``; ``bad_head`` is -1 or the first head
+    (HEAD_ORDER) whose index is out of range. For a caller that executes one account itself (paper trading)."""
+    return _decode(config, actions, i)
+
+
 @njit(cache=True, inline="always")
 def _decode(config, actions, i):
     """Env ``i``'s action -> ``(bad_head, target exposure, stop bucket, take bucket, stop distance, take

@@ -18,7 +18,7 @@ from tradecore.config.env import PortfolioEnvConfig, SplitConfig
 from tradecore.data.align import AlignedCandles
 from tradecore.env.engine import TermFactory
 from tradecore.env.episodes import bars_needed
-from tradecore.env.experiment import _check_term, _component_factory, _indicators, _term_label
+from tradecore.env.experiment import _check_term, _component_factory, _term_label, manifest_indicators
 from tradecore.env.portfolio_engine import PortfolioMarket, bar_major
 from tradecore.env.splits import choose_embargo, compute_splits
 from tradecore.errors import TradecoreError
@@ -166,7 +166,7 @@ def build_portfolio_experiment(
     manifest = resolved.manifest
     config = manifest.env
     features = build_portfolio_features(
-        aligned, _indicators(resolved), normalize=config.normalize, normalize_window=config.normalize_window
+        aligned, manifest_indicators(resolved), normalize=config.normalize, normalize_window=config.normalize_window
     )
     terms = [
         (_term_label(c, i, resolved.reward), float(c.weight if c.weight is not None else 1.0), _component_factory(c))

@@ -26,8 +26,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from tradecore.config.env import EnvConfig
+from tradecore.env.actions import head_masks
 from tradecore.env.engine import Engine, TermFactory
-from tradecore.env.execution import QTY, STOP_INDEX, TAKE_INDEX
 from tradecore.env.kernels import (
     F_CLOSED,
     F_DONE,
@@ -193,16 +193,4 @@ class BatchedTradingEnv(VectorEnv):
 
     def action_masks(self) -> np.ndarray:
         """Per sub-env concatenated head masks, shape ``(num_envs, sum(nvec))`` (MaskablePPO format)."""
-        lay, n, state = self.layout, self.num_envs, self.engine.state
-        held = state[:, QTY] != 0.0
-        blocks = []
-        for head in lay.heads:
-            size = len(lay.table(head))
-            mask = np.ones((n, size), dtype=bool)
-            if head in ("stop_loss", "take_profit"):
-                idx = state[:, STOP_INDEX if head == "stop_loss" else TAKE_INDEX].astype(np.int64)
-                locked = np.zeros((n, size), dtype=bool)
-                locked[np.arange(n), idx] = True
-                mask = np.where(held[:, None], locked, mask)
-            blocks.append(mask)
-        return np.concatenate(blocks, axis=1)
+        return head_masks(self.layout, self.engine.state)
