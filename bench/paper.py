@@ -72,7 +72,7 @@ def one_session(root: Path, runtime, run_dir: Path, manifest: dict, candles: int
     total, engine = [], []
     try:
         for i in range(first, first + candles):
-            lake.write("synthetic", PAIR, "1h", frame.slice(i, 1), "synthetic")
+            lake.write("synthetic", PAIR, "1h", frame.slice(i, 1), "stream")  # as `data stream` appends it
             stored = time.perf_counter()
             assert session._poll()
             polled = time.perf_counter()

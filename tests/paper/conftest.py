@@ -54,18 +54,23 @@ def runtime() -> Any:
 def paper_run(runtime, tmp_path_factory) -> dict[str, Any]:
     """A run folder with a policy trained by ``ppo-fast`` (the pipeline's data, features and train stages; the
     evaluation and report stages are skipped to keep the tests fast), and a lake holding the run's candles."""
+    root = tmp_path_factory.mktemp("paper")
+    return train_tiny(runtime, root, copy.deepcopy(TINY))
+
+
+def train_tiny(runtime: Any, root: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Train ``manifest`` (TINY or a variant) into ``root/runs/``; its source's candles go into ``root/lake``."""
     from tradecore.api import Candles, Lake, RunContext, build_experiment, write_json
     from tradecore.runs.folder import data_fingerprint
 
-    root = tmp_path_factory.mktemp("paper")
     lake_root = root / "lake"
-    manifest = copy.deepcopy(TINY)
     resolved = runtime.resolve(manifest)
     source = resolved.source.build()
     frame = source.load(RunContext(lake_root=lake_root))
-    Lake(lake_root).write("synthetic", PAIR, "1h", frame, "synthetic")
-    candles = Candles.from_frame(frame, "1h")
-    run_dir = root / "runs" / "20260101T000000Z-tiny-paper"
+    params = manifest["source"]["params"]
+    Lake(lake_root).write("synthetic", params["symbol"], params["timeframe"], frame, "synthetic")
+    candles = Candles.from_frame(frame, params["timeframe"])
+    run_dir = root / "runs" / f"20260101T000000Z-{manifest['name']}"
     run_dir.mkdir(parents=True)
     ctx = RunContext(lake_root=lake_root, seed=manifest["seed"], run_dir=run_dir)
     trained = resolved.trainer.build().train(build_experiment(resolved, candles, ctx), ctx)

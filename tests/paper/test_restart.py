@@ -90,7 +90,7 @@ def test_a_live_session_follows_candles_as_they_are_stored(paper_run, runtime, t
     def stream() -> None:  # what `tradecore data stream` does: append closed candles, one write each
         try:
             for i in range(700, 760):
-                lake.write("synthetic", PAIR, "1h", frame.slice(i, 1), "synthetic")
+                lake.write("synthetic", PAIR, "1h", frame.slice(i, 1), "stream")
                 time.sleep(0.01)
             deadline = time.monotonic() + 60  # a failing session must not leave this thread waiting
             while session.buffer.time[session.consumed - 1] < times[759] and time.monotonic() < deadline:

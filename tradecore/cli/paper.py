@@ -12,6 +12,9 @@ import click
 from tradecore.cli import get_runtime
 from tradecore.cli.data.options import check_name, check_time, check_timeframe, lake_root, parse_range
 
+#: the longest a live session waits for its stream's first catch-up (the warm-up history) before giving up
+WARM_UP_TIMEOUT_S = 900.0
+
 
 def check_session(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An option callback: a ledger folder name, never a path."""
@@ -78,14 +81,29 @@ def paper() -> None:
     show_default=True,
     help="Live: seconds between looks at the lake for a new candle.",
 )
+@click.option(
+    "--no-stream",
+    is_flag=True,
+    help="Live: do not stream; follow the candles a separate `tradecore data stream` stores in the lake.",
+)
+@click.option(
+    "--param",
+    "extra",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Live: extra params of the streaming source (JSON values), as `data stream --param` takes them.",
+)
 @click.option("--runs-dir", type=click.Path(file_okay=False), default=None, help="Runs root (default: ./runs).")
 @click.option("--trust-model", is_flag=True, help="Load a model file from outside the runs root (pickles run code).")
 @click.option("--json", "as_json", is_flag=True, help="Print the session's metrics as JSON at the end.")
 @click.pass_context
 def start(ctx: click.Context, run: str, **options: Any) -> None:
     """Paper-trade RUN's policy: on each closed candle in the lake, observe with the run's features, act, and fill
-    with the environment's execution model, into a ledger under RUN/paper/. Live sessions follow the candles
-    `tradecore data stream` appends; Ctrl-C or SIGTERM stops cleanly, and the same command continues."""
+    with the environment's execution model, into a ledger under RUN/paper/. A live session streams its series
+    itself (what `tradecore data stream` does, the warm-up caught up into the lake first), or with --no-stream
+    follows the candles a separate `data stream` stores; Ctrl-C or SIGTERM stops cleanly, and the same command
+    continues."""
+    from tradecore.paper.live_stream import BackgroundStream
     from tradecore.paper.report import paper_metrics, render_paper_report
     from tradecore.paper.session import PaperSession, StopFlag, run_series
     from tradecore.runs.folder import read_json, resolve_run_dir
@@ -103,22 +121,45 @@ def start(ctx: click.Context, run: str, **options: Any) -> None:
             )
     echo = (lambda line: click.echo(line, err=True)) if o["as_json"] else click.echo
     request.echo = echo
-    session = PaperSession(get_runtime(ctx), request, trust_model=o["trust_model"])
-    echo(
-        f"paper {session.folder.name}: {len(session.buffer):,} candles from the lake since the anchor, "
-        f"first decision at bar {session.decide_from:,}; ledger {session.folder}"
-    )
-    note = "stopped"
+    if o["extra"] and (request.replay or o["no_stream"]):
+        raise click.BadParameter("source params are for the stream a live session starts", param_hint="--param")
+    runner = None if request.replay or o["no_stream"] else _stream_runner(ctx, o, request, echo)
+    session = stream = None
+    interrupted, note = False, "stopped"
     try:
         with StopFlag() as stop:
-            session.ledger.event(f"start: {session.consumed - session.decide_from:,} bars already in the ledger")
-            status = session.follow(stop)
-            interrupted = stop()
-        note = "interrupted" if interrupted else status
+            if runner is not None:
+                stream = BackgroundStream(runner).start()
+                request.clock = stream.clock_ms
+                echo(
+                    f"streaming {request.exchange} {request.pair} {request.timeframe} (stream job {runner.job.id}); "
+                    "waiting for the catch-up to fill the warm-up"
+                )
+                interrupted = not stream.wait_caught_up(request.pair, stop, WARM_UP_TIMEOUT_S)
+            if not interrupted:
+                session = PaperSession(get_runtime(ctx), request, trust_model=o["trust_model"])
+                echo(
+                    f"paper {session.folder.name}: {len(session.buffer):,} candles from the lake since the anchor, "
+                    f"first decision at bar {session.decide_from:,}; ledger {session.folder}"
+                )
+                session.ledger.event(f"start: {session.consumed - session.decide_from:,} bars already in the ledger")
+                streaming = stream
+                status = session.follow(lambda: stop() or (streaming is not None and not streaming.alive))
+                interrupted = stop()
+                note = "interrupted" if interrupted else status
+                if stream is not None and not interrupted and status == "running":  # the stream ended on its own
+                    note = "the stream stopped"
+                    stream.check()
     except KeyboardInterrupt:
         interrupted, note = True, "interrupted"
     finally:
-        session.close(note)
+        if session is not None:
+            session.close(note)
+        if stream is not None:
+            stream.stop()
+    if session is None:
+        echo("paper stopped before its first decision; run the same command to start again")
+        sys.exit(130)
     report = render_paper_report(session.folder)
     metrics = paper_metrics(session.folder)
     if o["as_json"]:
@@ -129,6 +170,30 @@ def start(ctx: click.Context, run: str, **options: Any) -> None:
     if interrupted:
         echo(f"paper {session.folder.name} stopped; run the same command to continue")
         sys.exit(130)
+
+
+def _stream_runner(ctx: click.Context, o: dict[str, Any], request: Any, echo: Any) -> Any:
+    """The stream of the session's series (not yet started); the lake folder becomes the source's exchange. With
+    nothing stored, its catch-up fetches twice the candles the run's features need before the first decision."""
+    from tradecore.cli.data.stream import stream_runner
+    from tradecore.data.lake import Lake
+    from tradecore.env.experiment import minimum_candles
+    from tradecore.runs.folder import INPUT_MANIFEST_FILE, read_json
+
+    resolved = get_runtime(ctx).resolve(read_json(request.run_dir / INPUT_MANIFEST_FILE))
+    source = request.exchange
+    runner = stream_runner(
+        ctx,
+        source,
+        [request.pair],
+        request.timeframe,
+        o["extra"],
+        Lake(request.lake_root),
+        echo,
+        history_bars=2 * minimum_candles(resolved),
+    )
+    request.exchange = runner.settings.exchange
+    return runner
 
 
 def _request(run_dir: Path, o: dict[str, Any], read_json: Any) -> Any:

@@ -70,6 +70,10 @@ class StreamSettings:
     tick_s: float = 0.1
     #: where a symbol with nothing stored starts its catch-up (None: only the bucket the stream joined in)
     start_ms: int | None = None
+    #: without ``start_ms``, where a symbol with nothing stored starts its catch-up: this many buckets before the
+    #: one the stream joined in (``tradecore paper`` asks for its features' warm-up; the exchange clock is known
+    #: only once connected, so a count of buckets, not a time)
+    history_bars: int = 0
     open_timeout_s: float = 30.0
     seed: int | None = None
 
@@ -167,13 +171,14 @@ class StreamRunner:
 
     def _stored_resume(self, symbol: str, floor: int) -> int | None:
         """Where the first catch-up starts: the last stored candles again (the last may have closed on the
-        clock before a late trade), else the configured start, else the bucket the stream joined in."""
+        clock before a late trade), else the configured start, else the bucket the stream joined in (and
+        ``history_bars`` before it)."""
         last = self.lake.last_time(self.settings.exchange, symbol, self.settings.timeframe)
         if last is not None:
             return min(last - (self.settings.retain - 1) * self.step, floor - self.step)
         if self.settings.start_ms is not None:
             return self.settings.start_ms
-        return floor - self.step
+        return floor - (1 + self.settings.history_bars) * self.step
 
     async def _pump(self, stream: Any, stop: asyncio.Event) -> None:
         alive = time.monotonic()

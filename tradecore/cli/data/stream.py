@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +20,10 @@ from tradecore.cli.data.options import (
     parse_ms,
 )
 from tradecore.cli.data.sources import build_unit
+
+if TYPE_CHECKING:
+    from tradecore.data.lake import Lake
+    from tradecore.data.stream import StreamRunner
 
 
 @data.command()
@@ -84,45 +89,25 @@ def stream(
     import asyncio
     import signal
 
-    from tradecore.data.jobs import JobStore
-    from tradecore.data.stream import StreamRunner, StreamSettings
-    from tradecore.data.streaming import StreamingSource
-
     pair_list, tf_list = pairs_and_timeframes(pairs, (timeframe,), group_names)
     if len(tf_list) != 1:
         raise click.BadParameter("a stream builds one timeframe; give one --timeframe", param_hint="--timeframe")
     lake = open_lake(lake_dir, manifest_path)
-    common = {**extra_params(extra), "lake": str(lake.root), "timeframe": tf_list[0]}
-    unit, model = build_unit(ctx, source, dict(common, symbol=pair_list[0]))
-    if not isinstance(unit, StreamingSource):
-        raise click.BadParameter(
-            f"source {source!r} cannot stream live trades; use kraken or ccxt", param_hint="--source"
-        )
-
-    def catch_up(symbol: str, start_ms: int | None, end_ms: int) -> Any:
-        params = dict(common, symbol=symbol, end=_iso(end_ms))
-        if start_ms is not None:
-            params["start"] = _iso(start_ms)
-        return build_unit(ctx, source, params)[0]
-
-    settings = StreamSettings(
-        exchange=unit.exchange,
-        symbols=pair_list,
-        timeframe=tf_list[0],
+    say = None if quiet or as_json else (lambda text: click.echo(text, err=True))
+    runner = stream_runner(
+        ctx,
+        source,
+        pair_list,
+        tf_list[0],
+        extra,
+        lake,
+        say,
         stale_after_s=stale_after,
         close_grace_ms=int(grace * 1000),
         backoff_s=backoff,
         start_ms=parse_ms(start, "--start") if start else None,
     )
-    jobs = JobStore(lake.root)
-    jobs.mark_orphans()  # a stream (or fetch) killed with -9 left its job running
-    label = f"{source} {','.join(pair_list)} {tf_list[0]} stream"
-    params = model.model_dump(mode="json", exclude_none=True)
-    job = jobs.create("stream", {"source": source, "label": label, "pairs": pair_list, "params": params})
-    echo = (
-        (lambda _t: None) if quiet or as_json else (lambda text: click.echo(f"stream job {job.id}: {text}", err=True))
-    )
-    runner = StreamRunner(unit, settings, lake, jobs, job, catch_up, echo=echo)
+    jobs, job = runner.jobs, runner.job
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -144,6 +129,46 @@ def stream(
     if as_json:
         emit(jobs.get(job.id).as_dict())
     raise KeyboardInterrupt
+
+
+def stream_runner(
+    ctx: click.Context,
+    source: str,
+    pairs: list[str],
+    timeframe: str,
+    extra: tuple[str, ...],
+    lake: Lake,
+    say: Callable[[str], None] | None,
+    **options: Any,
+) -> StreamRunner:
+    """A not yet started stream of ``pairs`` from ``source`` into ``lake``, with its job of kind ``stream``
+    (``data stream`` runs it; ``paper`` runs one beside its session). ``extra`` are the --param items,
+    ``options`` fields of :class:`StreamSettings`; ``say`` gets the status lines."""
+    from tradecore.data.jobs import JobStore
+    from tradecore.data.stream import StreamRunner, StreamSettings
+    from tradecore.data.streaming import StreamingSource
+
+    common = {**extra_params(extra), "lake": str(lake.root), "timeframe": timeframe}
+    unit, model = build_unit(ctx, source, dict(common, symbol=pairs[0]))
+    if not isinstance(unit, StreamingSource):
+        raise click.BadParameter(
+            f"source {source!r} cannot stream live trades; use kraken or ccxt", param_hint="--source"
+        )
+
+    def catch_up(symbol: str, start_ms: int | None, end_ms: int) -> Any:
+        params = dict(common, symbol=symbol, end=_iso(end_ms))
+        if start_ms is not None:
+            params["start"] = _iso(start_ms)
+        return build_unit(ctx, source, params)[0]
+
+    jobs = JobStore(lake.root)
+    jobs.mark_orphans()  # a stream (or fetch) killed with -9 left its job running
+    label = f"{source} {','.join(pairs)} {timeframe} stream"
+    params = model.model_dump(mode="json", exclude_none=True)
+    job = jobs.create("stream", {"source": source, "label": label, "pairs": pairs, "params": params})
+    echo = None if say is None else (lambda text: say(f"stream job {job.id}: {text}"))
+    settings = StreamSettings(exchange=unit.exchange, symbols=pairs, timeframe=timeframe, **options)
+    return StreamRunner(unit, settings, lake, jobs, job, catch_up, echo=echo)
 
 
 def _iso(ms: int) -> str:
