@@ -105,16 +105,19 @@ async function loadJobs() {
   for (const job of (await tc.api("/api/data-jobs?limit=20"))) showJob(job);
 }
 
+// "2023-01-01T00:00:00Z" as "2023-01-01 00:00" (UTC, as the header says): the table fits 1280 px
+const minute = t => t ? tc.esc(t.replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, "")) : "–";
+
 async function loadCoverage() {
   const rows = await tc.api("/api/data-coverage");
   $("coverage").tBodies[0].innerHTML = rows.map(c => {
     const q = new URLSearchParams({ exchange: c.exchange, symbol: c.symbol, timeframe: c.timeframe });
     return `<tr data-series="${tc.esc(c.exchange + " " + c.symbol + " " + c.timeframe)}">
       <td>${tc.esc(c.exchange)}</td><td>${tc.esc(c.symbol)}</td><td>${tc.esc(c.timeframe)}</td>
-      <td>${tc.esc(c.start_timestamp)}</td><td>${tc.esc(c.end_timestamp)}</td><td class="num">${tc.int(c.rows)}</td>
-      <td class="num">${tc.num(c.percent, 1)}%</td><td class="num">${tc.int(c.holes)}</td><td>${tc.esc(c.last_sync || "–")}</td>
-      <td>${tc.esc(c.validated_at || "–")}</td>
-      <td><button data-refresh="${tc.esc(JSON.stringify(c))}">Refresh</button>
+      <td>${minute(c.start_timestamp)}</td><td>${minute(c.end_timestamp)}</td><td class="num">${tc.int(c.rows)}</td>
+      <td class="num">${tc.num(c.percent, 1)}%</td><td class="num">${tc.int(c.holes)}</td><td>${minute(c.last_sync)}</td>
+      <td>${minute(c.validated_at)}</td>
+      <td class="actions"><button data-refresh="${tc.esc(JSON.stringify(c))}">Refresh</button>
           <button data-gaps="${tc.esc(q.toString())}">Gaps</button>
           <a href="/api/data/download?${q}&format=parquet">Parquet</a> · <a href="/api/data/download?${q}&format=csv">CSV</a></td></tr>`;
   }).join("");
