@@ -80,6 +80,12 @@ class Manifest(BaseModel):
             )
         if not self.reward:
             raise ValueError('reward: no reward terms; add at least {"type": "pnl"}')
+        if self.env.type == "portfolio" and (self.data.slice is not None or self.data.quality is not None):
+            field = "data.slice" if self.data.slice is not None else "data.quality"
+            raise ValueError(
+                f'{field}: applies to one pair\'s series; a portfolio (env.type "portfolio") treats holes with '
+                "env.missing instead: remove it"
+            )
         return self
 
 

@@ -1,16 +1,19 @@
 """The portfolio env: API checks, seeding, leakage for every asset, vector == single, fill arithmetic, alignment,
-manifest errors."""
+manifest errors (through resolve and through ``tradecore validate``)."""
 
 from __future__ import annotations
 
 import copy
+import json
 import tracemalloc
 import warnings
 
 import numpy as np
 import polars as pl
 import pytest
+from click.testing import CliRunner
 
+from tradecore.cli import cli
 from tradecore.config.env import PortfolioEnvConfig
 from tradecore.data.align import AlignedCandles, align_frames
 from tradecore.env import rewards as R
@@ -335,3 +338,24 @@ def test_bad_manifests_fail_with_one_line_naming_the_field(tradecore_runtime, da
         resolve(data, tradecore_runtime.registry)
     text = str(err.value)
     assert message in text and "\n" not in text.strip()
+
+
+@pytest.mark.parametrize(
+    ("data_section", "field"),
+    [
+        ({"quality": {"min_coverage": 0.9}}, "data.quality"),
+        ({"slice": {"file": "slices.json"}}, "data.slice"),
+        ({"quality": {"min_coverage": 0.9}, "slice": {"file": "slices.json"}}, "data.slice"),
+    ],
+    ids=["quality", "slice", "both"],
+)
+def test_validate_refuses_single_pair_data_rules_in_a_portfolio(tmp_path, data_section, field):
+    path = tmp_path / "portfolio.json"
+    path.write_text(json.dumps({**_manifest(), "data": data_section}))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f'error: {field}: applies to one pair\'s series; a portfolio (env.type "portfolio") treats holes with '
+        "env.missing instead: remove it",
+        f"{path}: 1 error(s)",
+    ]

@@ -25,13 +25,6 @@ def stage_portfolio_data(state: RunState) -> str:
     from tradecore.env.portfolio_experiment import load_aligned
 
     resolved = state.request.resolved
-    data = resolved.manifest.data
-    if data.slice is not None or data.quality is not None:
-        field = "data.slice" if data.slice is not None else "data.quality"
-        raise TradecoreError(
-            f'{field}: applies to one pair\'s series; a portfolio (env.type "portfolio") treats holes with '
-            "env.missing instead: remove it"
-        )
     aligned = load_aligned(resolved, state.ctx)
     fingerprint = aligned_fingerprint(aligned, resolved.source.spec.name)
     recorded = state.record.get("data")
